@@ -1,0 +1,17 @@
+import type { LintResult, RuleMeta } from '../lint/types.js';
+
+export type FormatName = 'human' | 'short' | 'json' | 'sarif' | 'github' | 'gitlab' | 'junit';
+
+export interface ReportInput {
+  result: LintResult;
+  /** Metadata of every rule that can appear in `result` (the three rules and the suppression checks). */
+  rules: RuleMeta[];
+  /** Working directory; `Finding.primary.file` is relative to it unless absolute. */
+  cwd: string;
+  /** Source text of a reported file (for code frames and fingerprints); undefined if unreadable. */
+  readSource(file: string): string | undefined;
+  color: boolean;
+  toolVersion: string;
+  /** Include suppressed findings (SARIF `suppressions`); other formats skip them. */
+  includeSuppressed?: boolean;
+}
