@@ -217,6 +217,8 @@ export interface ItemExtent {
   kind: string;
   name: string;
   span: Span;
+  /** First line of the attributes and comments directly above the item. */
+  leadLine: number;
 }
 
 export interface FileFacts {

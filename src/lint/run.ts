@@ -1,0 +1,89 @@
+// The whole pipeline for the CLI: find files, read them, extract facts, analyze, collect notices.
+import * as path from 'node:path';
+import type { FileFacts } from '../facts/ir.js';
+import { extractFacts } from '../facts/extract.js';
+import type { InputFile } from '../model/crate-graph.js';
+import type { KernelApi } from '../model/kernel-api.js';
+import { analyze } from './analyze.js';
+import type { DmaRule } from './context.js';
+import { discoverFiles, displayPath } from './discover.js';
+import { readSource } from './read.js';
+import type { FileNotice, Level, LintResult } from './types.js';
+
+/** Produces facts for many files; the default extracts in this thread, others cache or use workers. */
+export interface FactsSource {
+  extract(files: { absPath: string; text: string }[]): Promise<FileFacts[]>;
+  close?(): Promise<void>;
+}
+
+export const inlineFactsSource: FactsSource = {
+  async extract(files) {
+    return files.map((f) => extractFacts(f.text));
+  },
+};
+
+export interface LintOptions {
+  paths: string[];
+  cwd: string;
+  rules: DmaRule[];
+  levels: Record<string, Level>;
+  api: KernelApi;
+  only?: Set<string>;
+  filter?: (absPath: string) => boolean;
+  followSymlinks?: boolean;
+  factsSource?: FactsSource;
+  /** Called with (done, total) while facts are extracted. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export async function lintPaths(options: LintOptions): Promise<LintResult & { sources: Map<string, string> }> {
+  const started = performance.now();
+  const discovery = discoverFiles(options.paths.map((p) => path.resolve(options.cwd, p)), {
+    filter: options.filter,
+    followSymlinks: options.followSymlinks,
+  });
+  if (discovery.missing.length > 0) {
+    throw new UsageError(discovery.missing.map((m) => `${m.path}: ${m.message}`).join('\n'));
+  }
+  const notices: FileNotice[] = discovery.warnings.map((w) => ({ file: displayPath(w.path, options.cwd), kind: 'read-error', message: w.message }));
+  const texts: { absPath: string; text: string }[] = [];
+  for (const abs of discovery.files) {
+    const r = readSource(abs);
+    if (r.ok) texts.push({ absPath: abs, text: r.text });
+    else notices.push({ file: displayPath(abs, options.cwd), kind: r.kind, message: r.message });
+  }
+  const source = options.factsSource ?? inlineFactsSource;
+  const facts = await source.extract(texts);
+  const inputs: InputFile[] = [];
+  const sources = new Map<string, string>();
+  texts.forEach((t, i) => {
+    const file = displayPath(t.absPath, options.cwd);
+    const f = facts[i];
+    inputs.push({ path: file, absPath: t.absPath, facts: f });
+    sources.set(file, t.text);
+    if (f.syntaxErrors.length > 0) {
+      notices.push({ file, kind: 'syntax-error', span: f.syntaxErrors[0], message: `syntax error${f.syntaxErrors.length > 1 ? `s (${f.syntaxErrors.length})` : ''}: only the parts that parse were checked` });
+    }
+    if (f.truncated) notices.push({ file, kind: 'truncated', message: 'nesting too deep: parts of this file were not analyzed' });
+  });
+  const findings = analyze(inputs, { rules: options.rules, levels: options.levels, api: options.api, only: options.only });
+  return {
+    findings,
+    notices,
+    filesChecked: inputs.length,
+    durationMs: performance.now() - started,
+    sources,
+  };
+}
+
+/** Notices that mean some input could not be checked at all (exit code 2). */
+export function hasUncheckedInput(notices: FileNotice[]): boolean {
+  return notices.some((n) => n.kind === 'read-error' || n.kind === 'binary' || n.kind === 'too-large');
+}

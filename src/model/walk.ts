@@ -1,0 +1,112 @@
+// Generic traversal of the expression IR. Depth is bounded by the extractor (MAX_DEPTH), so
+// plain recursion here cannot overflow.
+import type { Expr, Stmt } from '../facts/ir.js';
+
+/** Direct sub-expressions of an expression, in evaluation order (roughly). */
+export function children(e: Expr): Expr[] {
+  switch (e.k) {
+    case 'path':
+    case 'lit':
+      return [];
+    case 'call':
+      return [e.callee, ...e.args];
+    case 'method':
+      return [e.recv, ...e.args];
+    case 'field':
+      return [e.recv];
+    case 'index':
+      return [e.recv, e.index];
+    case 'macro':
+      return e.args;
+    case 'closure':
+      return [e.body];
+    case 'block':
+      return e.stmts.flatMap(stmtExprs);
+    case 'if':
+      return e.else ? [e.cond, e.then, e.else] : [e.cond, e.then];
+    case 'letcond':
+      return [e.value];
+    case 'match':
+      return [e.value, ...e.arms.flatMap((a) => (a.guard ? [a.guard, a.body] : [a.body]))];
+    case 'loop':
+      return [...(e.cond ? [e.cond] : []), ...(e.iter ? [e.iter] : []), e.body];
+    case 'assign':
+      return [e.target, e.value];
+    case 'return':
+      return e.value ? [e.value] : [];
+    case 'unary':
+    case 'try':
+    case 'cast':
+      return [e.expr];
+    case 'binary':
+      return [e.left, e.right];
+    case 'struct':
+      return [...e.fields.map((f) => f.value), ...(e.base ? [e.base] : [])];
+    case 'seq':
+      return e.items;
+    case 'other':
+      return e.children;
+  }
+}
+
+export function stmtExprs(s: Stmt): Expr[] {
+  if (s.k === 'let') return [...(s.init ? [s.init] : []), ...(s.else ? [s.else] : [])];
+  return [s.expr];
+}
+
+/**
+ * Visits every expression under `root` (pre-order). Return false from `visit` to skip the
+ * children of that expression. `parents` is the chain from the root to the visited node's parent.
+ */
+export function walkExpr(root: Expr, visit: (e: Expr, parents: readonly Expr[]) => boolean | void): void {
+  const parents: Expr[] = [];
+  const go = (e: Expr): void => {
+    if (visit(e, parents) === false) return;
+    parents.push(e);
+    for (const c of children(e)) go(c);
+    parents.pop();
+  };
+  go(root);
+}
+
+/** All expressions of a kind under `root`. */
+export function collect<K extends Expr['k']>(root: Expr, kind: K): Extract<Expr, { k: K }>[] {
+  const out: Extract<Expr, { k: K }>[] = [];
+  walkExpr(root, (e) => {
+    if (e.k === kind) out.push(e as Extract<Expr, { k: K }>);
+  });
+  return out;
+}
+
+/** `a.b.c` as ['a', 'b', 'c'] for a chain of fields over a path; undefined for anything else. */
+export function fieldChain(e: Expr): string[] | undefined {
+  const out: string[] = [];
+  let cur: Expr = e;
+  for (let i = 0; i < 32; i++) {
+    if (cur.k === 'field') {
+      out.unshift(cur.name);
+      cur = cur.recv;
+    } else if (cur.k === 'unary' && (cur.op === '*' || cur.op === '&' || cur.op === '&mut')) {
+      cur = cur.expr;
+    } else if (cur.k === 'path' && cur.segs.length === 1) {
+      out.unshift(cur.segs[0]);
+      return out;
+    } else if (cur.k === 'method' && (cur.args.length === 0 || cur.name === 'expect') && TRANSPARENT_METHODS.has(cur.name)) {
+      cur = cur.recv;
+    } else return undefined;
+  }
+  return undefined;
+}
+
+/** Methods that give access to the same value (references, guards), seen through by fieldChain. */
+export const TRANSPARENT_METHODS = new Set([
+  'as_ref', 'as_mut', 'as_deref', 'as_deref_mut', 'get_ref', 'get_mut', 'lock', 'unwrap', 'expect', 'borrow', 'borrow_mut',
+  'clone', 'deref', 'deref_mut', 'get', 'as_pin_ref', 'as_pin_mut', 'get_unchecked_mut', 'try_lock', 'lock_irqsave',
+]);
+
+/** The last segment of a callee path, or the method name. */
+export function calleeName(e: Expr): string | undefined {
+  if (e.k === 'method') return e.name;
+  if (e.k === 'call' && e.callee.k === 'path') return e.callee.segs[e.callee.segs.length - 1];
+  return undefined;
+}
