@@ -1,7 +1,6 @@
 // The whole pipeline for the CLI: find files, read them, extract facts, analyze, collect notices.
 import * as path from 'node:path';
-import type { FileFacts } from '../facts/ir.js';
-import { extractFacts } from '../facts/extract.js';
+import { inlineFactsSource, type FactsSource } from '../facts/source.js';
 import type { InputFile } from '../model/crate-graph.js';
 import type { KernelApi } from '../model/kernel-api.js';
 import { analyze } from './analyze.js';
@@ -10,17 +9,7 @@ import { discoverFiles, displayPath } from './discover.js';
 import { readSource } from './read.js';
 import type { FileNotice, Level, LintResult } from './types.js';
 
-/** Produces facts for many files; the default extracts in this thread, others cache or use workers. */
-export interface FactsSource {
-  extract(files: { absPath: string; text: string }[]): Promise<FileFacts[]>;
-  close?(): Promise<void>;
-}
-
-export const inlineFactsSource: FactsSource = {
-  async extract(files) {
-    return files.map((f) => extractFacts(f.text));
-  },
-};
+export type { FactsSource } from '../facts/source.js';
 
 export interface LintOptions {
   paths: string[];

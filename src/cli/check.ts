@@ -1,0 +1,162 @@
+// `dmalint check`: config, lint, report, exit code.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { RULES } from '../../rules/index.js';
+import { loadConfig, makePathFilter, findConfigFile } from '../config/load.js';
+import { ConfigError, type DmalintConfig } from '../config/types.js';
+import { allRuleMetas, suggestRule } from '../lint/registry.js';
+import { createFactsSource, type FactsSource } from '../facts/source.js';
+import { hasUncheckedInput, lintPaths, UsageError } from '../lint/run.js';
+import type { Finding, FileNotice, LintResult } from '../lint/types.js';
+import { apiWithConfig } from '../model/kernel-api.js';
+import { formatReport, githubStepSummary, type FormatName } from '../report/index.js';
+import { writeFileAtomic } from './output.js';
+
+const require = createRequire(import.meta.url);
+
+export interface CheckOptions {
+  format: FormatName;
+  output?: string;
+  rule?: string[];
+  config?: string;
+  maxWarnings?: number;
+  quiet?: boolean;
+  color: 'auto' | 'always' | 'never';
+  exitZero?: boolean;
+  includeSuppressed?: boolean;
+  followSymlinks?: boolean;
+  jobs?: number;
+  cacheDir?: string;
+  cache?: boolean;
+  debug?: boolean;
+}
+
+/** Exit codes, as documented in the README. */
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_ERROR = 2;
+
+export async function runCheck(paths: string[], opts: CheckOptions): Promise<number> {
+  const cwd = process.cwd();
+  try {
+    const only = selectRules(opts.rule);
+    const groups = groupByConfig(paths, opts.config);
+    const factsSource = await makeFactsSource(opts);
+    const merged: LintResult & { sources: Map<string, string> } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: new Map() };
+    const started = performance.now();
+    try {
+      for (const group of groups) {
+        const config = group.config;
+        const result = await lintPaths({
+          paths: group.paths,
+          cwd,
+          rules: RULES,
+          levels: config.rules,
+          api: apiWithConfig(config.api),
+          only,
+          filter: makePathFilter(config),
+          followSymlinks: opts.followSymlinks,
+          factsSource,
+        });
+        merged.findings.push(...result.findings);
+        merged.notices.push(...result.notices);
+        merged.filesChecked += result.filesChecked;
+        for (const [k, v] of result.sources) merged.sources.set(k, v);
+      }
+    } finally {
+      await factsSource.close?.();
+    }
+    merged.durationMs = performance.now() - started;
+    const shown = opts.quiet ? quietResult(merged) : merged;
+    const text = formatReport(opts.format, {
+      result: shown,
+      rules: allRuleMetas(),
+      cwd,
+      readSource: (file) => merged.sources.get(file) ?? readQuietly(path.resolve(cwd, file)),
+      color: useColor(opts.color, !!opts.output),
+      toolVersion: (require('../../../package.json') as { version: string }).version,
+      includeSuppressed: opts.includeSuppressed,
+    });
+    if (opts.output) writeFileAtomic(opts.output, text);
+    else process.stdout.write(text);
+    if (opts.format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
+      fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, githubStepSummary({
+        result: merged, rules: allRuleMetas(), cwd, readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
+      }));
+    }
+    return exitCode(merged, opts);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return EXIT_ERROR;
+    }
+    throw e;
+  }
+}
+
+function selectRules(ids: string[] | undefined): Set<string> | undefined {
+  if (!ids || ids.length === 0) return undefined;
+  const known = new Set(RULES.map((r) => r.meta.id));
+  for (const id of ids) {
+    if (!known.has(id)) {
+      const hint = suggestRule(id);
+      throw new UsageError(`unknown rule \`${id}\`${hint ? `; did you mean \`${hint}\`?` : ''} (run \`dmalint rules\` for the list)`);
+    }
+  }
+  return new Set(ids);
+}
+
+/** Paths that share a dmalint.toml are linted together with it. */
+function groupByConfig(paths: string[], explicit: string | undefined): { config: DmalintConfig; paths: string[] }[] {
+  const knownRules = allRuleMetas().map((m) => m.id);
+  if (explicit) {
+    return [{ config: loadConfig({ explicitFile: explicit, startPath: paths[0] ?? '.', knownRules }), paths }];
+  }
+  const groups = new Map<string, { config: DmalintConfig; paths: string[] }>();
+  for (const p of paths) {
+    const start = fs.existsSync(p) ? p : path.dirname(path.resolve(p));
+    const key = findConfigFile(start) ?? '';
+    if (!groups.has(key)) groups.set(key, { config: loadConfig({ startPath: start, knownRules }), paths: [] });
+    groups.get(key)!.paths.push(p);
+  }
+  return [...groups.values()];
+}
+
+async function makeFactsSource(opts: CheckOptions): Promise<FactsSource> {
+  return createFactsSource({ jobs: opts.jobs, cacheDir: opts.cacheDir, cache: opts.cache });
+}
+
+function quietResult<T extends LintResult>(r: T): T {
+  return { ...r, findings: r.findings.filter((f) => f.level === 'deny'), notices: r.notices.filter(isFatalNotice) };
+}
+
+function isFatalNotice(n: FileNotice): boolean {
+  return hasUncheckedInput([n]);
+}
+
+function useColor(when: CheckOptions['color'], toFile: boolean): boolean {
+  if (when === 'always') return true;
+  if (when === 'never' || toFile) return false;
+  if (process.env.NO_COLOR) return false;
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
+  return !!process.stdout.isTTY;
+}
+
+function readQuietly(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function exitCode(result: LintResult, opts: { maxWarnings?: number; exitZero?: boolean }): number {
+  if (hasUncheckedInput(result.notices)) return EXIT_ERROR;
+  if (opts.exitZero) return EXIT_OK;
+  const active = result.findings.filter((f: Finding) => !f.suppression);
+  if (active.some((f) => f.level === 'deny')) return EXIT_FINDINGS;
+  const warnings = active.filter((f) => f.level === 'warn').length;
+  if (opts.maxWarnings !== undefined && warnings > opts.maxWarnings) return EXIT_FINDINGS;
+  return EXIT_OK;
+}

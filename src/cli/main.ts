@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// dmalint command line. Only commander and the package version load eagerly: `--version` and
+// `--help` must not pay for the parser and grammar.
+import { createRequire } from 'node:module';
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../../package.json') as { version: string };
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} takes a whole number`);
+    return Number(value);
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('dmalint')
+    .description('Finds DMA lifecycle bugs in Rust-for-Linux drivers.')
+    .version(version, '-V, --version')
+    .option('--debug', 'print stack traces of internal errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'error: ')) })
+    .exitOverride();
+
+  program
+    .command('check')
+    .description('lint the Rust files under the given paths (default: the current folder)')
+    .argument('[paths...]', 'files or folders to lint', ['.'])
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'short', 'json', 'sarif', 'github', 'gitlab', 'junit']).default('human'))
+    .option('-o, --output <file>', 'write the report to a file (atomically) instead of standard output')
+    .option('-r, --rule <id>', 'run only this rule (repeat or separate with commas)', collect)
+    .option('-c, --config <file>', 'use this dmalint.toml instead of searching for one')
+    .option('--max-warnings <n>', 'exit 1 when there are more warnings than this', positiveInt('--max-warnings'))
+    .option('-q, --quiet', 'report errors only; no summary, no progress')
+    .addOption(new Option('--color <when>', 'colored output').choices(['auto', 'always', 'never']).default('auto'))
+    .option('--exit-zero', 'exit 0 even when there are findings (errors reading input still exit 2)')
+    .option('--include-suppressed', 'keep suppressed findings in SARIF and JSON output')
+    .option('--follow-symlinks', 'follow symbolic links while walking folders')
+    .option('-j, --jobs <n>', 'worker threads for parsing (default: number of CPUs)', positiveInt('--jobs'))
+    .option('--cache-dir <dir>', 'where to keep the facts cache')
+    .option('--no-cache', 'do not read or write the facts cache')
+    .action(async (paths: string[], opts) => {
+      const { runCheck } = await import('./check.js');
+      process.exitCode = await runCheck(paths, { ...opts, debug: program.opts().debug });
+    });
+
+  program
+    .command('rules')
+    .description('list the rules with their default level')
+    .action(async () => {
+      const { listRules } = await import('./info.js');
+      process.stdout.write(listRules());
+    });
+
+  program
+    .command('explain')
+    .description("print a rule's documentation")
+    .argument('<rule>', 'rule id')
+    .option('--markdown', 'print Markdown')
+    .action(async (id: string, opts: { markdown?: boolean }) => {
+      const { explainRule } = await import('./info.js');
+      const r = explainRule(id, !!opts.markdown);
+      if (r.ok) process.stdout.write(r.text);
+      else {
+        process.stderr.write(`error: ${r.text}\n`);
+        process.exitCode = 2;
+      }
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      // Help and version exit 0; usage errors exit 2 (commander already printed the message).
+      process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      return;
+    }
+    const debug = argv.includes('--debug');
+    process.stderr.write(`error: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (debug && (e as Error)?.stack) process.stderr.write(`${(e as Error).stack}\n`);
+    else process.stderr.write('note: run with --debug for details; please report this\n');
+    process.exitCode = 2;
+  }
+}
+
+main(process.argv);

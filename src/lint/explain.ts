@@ -1,0 +1,55 @@
+// Renders a rule's metadata as documentation. The same text serves `dmalint explain`,
+// docs/rules/<id>.md, SARIF `help` and the language server's hovers.
+import { ruleDocUrl, type RuleMeta } from './types.js';
+
+const LEVEL_WORDS = { deny: 'deny (error)', warn: 'warn (warning)', allow: 'allow (off)' } as const;
+
+/** Full Markdown documentation of a rule. */
+export function ruleMarkdown(meta: RuleMeta): string {
+  const out: string[] = [];
+  out.push(`# ${meta.id}`, '', `${capitalize(meta.summary)}.`, '', `Default level: \`${meta.defaultLevel}\`.`, '');
+  out.push('## What it does', '', meta.whatItDoes, '');
+  out.push('## Why is this bad', '', meta.whyBad, '');
+  out.push('## Example', '');
+  for (const ex of meta.badExamples) out.push(`Reported (${ex.title}):`, '', '```rust', ex.code, '```', '');
+  for (const ex of meta.goodExamples) out.push(`Correct (${ex.title}):`, '', '```rust', ex.code, '```', '');
+  out.push('## How to fix', '', meta.howToFix, '');
+  out.push('## Suppressing', '', `When a finding is wrong or accepted, say why next to it:`, '', '```rust', `// dmalint-allow(${meta.id}): <why this is safe>`, '```', '',
+    'on the line before the finding, at the end of its line, or before the item (function, impl, struct) that contains it. A reason is required.', '');
+  out.push('## Limits', '', meta.limits, '');
+  if (meta.links.length > 0) {
+    out.push('## See also', '');
+    for (const l of meta.links) out.push(`- [${l.title}](${l.url})`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** Plain text for a terminal: the Markdown without its markup noise. */
+export function ruleText(meta: RuleMeta): string {
+  const md = ruleMarkdown(meta);
+  const lines: string[] = [];
+  let inCode = false;
+  for (const line of md.split('\n')) {
+    if (line.startsWith('```')) {
+      inCode = !inCode;
+      continue;
+    }
+    if (inCode) lines.push(`    ${line}`);
+    else if (line.startsWith('# ')) lines.push(`${line.slice(2)}  [${LEVEL_WORDS[meta.defaultLevel]}]`);
+    else if (line.startsWith('## ')) lines.push(line.slice(3).toUpperCase());
+    else if (line.startsWith('Default level:')) continue;
+    else lines.push(line.replace(/`([^`]*)`/g, '$1').replace(/\*([^*]+)\*/g, '$1').replace(/\[([^\]]+)\]\(([^)]+)\)/g, '$1 <$2>'));
+  }
+  lines.push(`Documentation: ${ruleDocUrl(meta.id)}`);
+  return lines.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
+}
+
+/** A short Markdown hover: summary, why, fix. */
+export function ruleHover(meta: RuleMeta): string {
+  return [`**${meta.id}**: ${meta.summary}`, '', meta.whyBad, '', `*How to fix:* ${meta.howToFix}`, '', `[Documentation](${ruleDocUrl(meta.id)})`].join('\n');
+}
+
+function capitalize(s: string): string {
+  return s.length > 0 ? s[0].toUpperCase() + s.slice(1) : s;
+}
