@@ -1,0 +1,238 @@
+// Helpers shared by the report formatters: counting, ordering, reading source lines, paths and
+// the line-based fingerprints that survive unrelated edits above a finding.
+
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { FileNotice, Finding, Severity } from '../lint/types.js';
+import type { ReportInput } from './types.js';
+
+export const TOOL_NAME = 'dmalint';
+export const TOOL_URI = 'https://github.com/dmalint/dmalint';
+
+// ---------------------------------------------------------------------------------------------
+// Counting and wording
+
+export interface Counts {
+  /** Unsuppressed deny-level findings. */
+  errors: number;
+  /** Unsuppressed warn-level findings. */
+  warnings: number;
+  /** Findings covered by a `dmalint-allow` comment, whatever their level. */
+  suppressed: number;
+}
+
+export function countFindings(findings: readonly Finding[]): Counts {
+  const counts: Counts = { errors: 0, warnings: 0, suppressed: 0 };
+  for (const f of findings) {
+    if (f.suppression) counts.suppressed++;
+    else if (f.level === 'deny') counts.errors++;
+    else counts.warnings++;
+  }
+  return counts;
+}
+
+/** The word the formats use for a finding's level. */
+export function levelWord(level: Severity): 'error' | 'warning' {
+  return level === 'deny' ? 'error' : 'warning';
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/** `410` gives `0.41s`. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, ms) / 1000;
+  return `${seconds.toFixed(2)}s`;
+}
+
+export interface SummaryParts {
+  counts: Counts;
+  /** `error` when there is an unsuppressed error, `warning` when only warnings, else undefined. */
+  level: 'error' | 'warning' | undefined;
+  /** `3 findings (2 errors, 1 warning) in 12 files checked in 0.41s; 2 suppressed` or `no findings in ...`. */
+  text: string;
+}
+
+/** The closing summary, shared by the human output and the GitHub step summary. */
+export function summarize(input: ReportInput): SummaryParts {
+  const { result } = input;
+  const counts = countFindings(result.findings);
+  const shown = counts.errors + counts.warnings;
+  const where = `in ${plural(result.filesChecked, 'file')} checked in ${formatDuration(result.durationMs)}`;
+  let text =
+    shown === 0
+      ? `no findings ${where}`
+      : `${plural(shown, 'finding')} (${plural(counts.errors, 'error')}, ${plural(counts.warnings, 'warning')}) ${where}`;
+  if (counts.suppressed > 0) text += `; ${counts.suppressed} suppressed`;
+  const level = counts.errors > 0 ? 'error' : counts.warnings > 0 ? 'warning' : undefined;
+  return { counts, level, text };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ordering and selection
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Order by file, then line, then column, then rule id and message (deterministic for ties). */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    compareStrings(a.primary.file, b.primary.file) ||
+    a.primary.span.line - b.primary.span.line ||
+    a.primary.span.col - b.primary.span.col ||
+    a.primary.span.endLine - b.primary.span.endLine ||
+    a.primary.span.endCol - b.primary.span.endCol ||
+    compareStrings(a.rule, b.rule) ||
+    compareStrings(a.message, b.message)
+  );
+}
+
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort(compareFindings);
+}
+
+export function sortNotices(notices: readonly FileNotice[]): FileNotice[] {
+  return [...notices].sort(
+    (a, b) =>
+      compareStrings(a.file, b.file) ||
+      (a.span?.line ?? 0) - (b.span?.line ?? 0) ||
+      (a.span?.col ?? 0) - (b.span?.col ?? 0) ||
+      compareStrings(a.message, b.message),
+  );
+}
+
+/**
+ * The findings a format shows, sorted: suppressed ones only when `includeSuppressed` is set and
+ * the format supports them (`allowSuppressed`).
+ */
+export function reportedFindings(input: ReportInput, allowSuppressed = true): Finding[] {
+  const keep = allowSuppressed && input.includeSuppressed === true;
+  return sortFindings(input.result.findings.filter((f) => keep || !f.suppression));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Source text
+
+/** Lines as the parser counts them: split on `\n`, a trailing `\r` (CRLF files) removed. */
+export function splitLines(text: string): string[] {
+  return text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+}
+
+/** Reads each file at most once per report. */
+export class SourceCache {
+  private readonly files = new Map<string, string[] | undefined>();
+
+  constructor(private readonly read: (file: string) => string | undefined) {}
+
+  lines(file: string): string[] | undefined {
+    if (!this.files.has(file)) {
+      let text: string | undefined;
+      try {
+        text = this.read(file);
+      } catch {
+        text = undefined;
+      }
+      this.files.set(file, text === undefined ? undefined : splitLines(text));
+    }
+    return this.files.get(file);
+  }
+
+  /** The 1-based line `line` of `file`, without its line terminator; undefined if unavailable. */
+  line(file: string, line: number): string | undefined {
+    const lines = this.lines(file);
+    if (!lines || line < 1 || line > lines.length) return undefined;
+    return lines[line - 1];
+  }
+}
+
+export function sourceCache(input: ReportInput): SourceCache {
+  return new SourceCache((file) => input.readSource(file));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fingerprints
+
+/** Trimmed, with every run of whitespace collapsed to one space. */
+export function normalizeLineText(text: string): string {
+  return text.trim().replace(/\s+/g, ' ');
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export interface LineFingerprint {
+  /** Normalized text of the primary line (or, if the source is unreadable, of the item and message). */
+  text: string;
+  /** 1-based index among the findings of the same file with the same rule and normalized text. */
+  occurrence: number;
+  /** SARIF `primaryLocationLineHash`: 16 hex digits of sha256(rule, text), `:` and the occurrence. */
+  lineHash: string;
+  /** GitLab fingerprint: sha256 hex of rule, file, text and occurrence. */
+  full: string;
+}
+
+/**
+ * Fingerprints that do not contain line numbers, so they stay the same when lines are inserted
+ * or removed elsewhere in the file. Computed over every finding of the result (suppressed ones
+ * included) in file order, so that showing or hiding suppressed findings does not renumber the
+ * occurrences.
+ */
+export function lineFingerprints(input: ReportInput, sources: SourceCache): Map<Finding, LineFingerprint> {
+  const out = new Map<Finding, LineFingerprint>();
+  const seen = new Map<string, number>();
+  for (const f of sortFindings(input.result.findings)) {
+    const line = sources.line(f.primary.file, f.primary.span.line);
+    const text =
+      line !== undefined ? normalizeLineText(line) : `\u0000${f.item ?? ''}\u0000${normalizeLineText(f.message)}`;
+    const key = JSON.stringify([f.primary.file, f.rule, text]);
+    const occurrence = (seen.get(key) ?? 0) + 1;
+    seen.set(key, occurrence);
+    out.set(f, {
+      text,
+      occurrence,
+      lineHash: `${sha256Hex(`${f.rule}\u0000${text}`).slice(0, 16)}:${occurrence}`,
+      full: sha256Hex(`${f.rule}\u0000${f.primary.file}\u0000${text}\u0000${occurrence}`),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths and text
+
+export function toPosixPath(file: string): string {
+  return file.replace(/\\/g, '/');
+}
+
+/**
+ * `file` relative to `cwd` with forward slashes, or undefined when it lies outside `cwd`.
+ * Relative paths are taken as already relative to `cwd`.
+ */
+export function relativeToCwd(file: string, cwd: string): string | undefined {
+  const isAbs = path.isAbsolute(file) || path.win32.isAbsolute(file);
+  if (!isAbs) {
+    const posix = toPosixPath(file).replace(/^(\.\/)+/, '');
+    return posix.startsWith('../') || posix === '..' ? undefined : posix;
+  }
+  const rel = path.relative(cwd, file);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  return toPosixPath(rel);
+}
+
+/** Path for CI systems that expect repository-relative paths: relative when possible. */
+export function displayPath(file: string, cwd: string): string {
+  return relativeToCwd(file, cwd) ?? toPosixPath(file);
+}
+
+/** Joins the lines of a message with spaces, for one-line formats. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*(?:\r\n|\r|\n)\s*/g, ' ');
+}
+
+/** The `file:line:col` of a location, or just the file. */
+export function positionText(file: string, span: { line: number; col: number } | undefined): string {
+  return span ? `${file}:${span.line}:${span.col}` : file;
+}

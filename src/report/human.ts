@@ -1,0 +1,208 @@
+// rustc-style diagnostics with code frames.
+
+import type { FileNotice, Finding, Location } from '../lint/types.js';
+import {
+  levelWord,
+  positionText,
+  reportedFindings,
+  sortNotices,
+  sourceCache,
+  summarize,
+  type SourceCache,
+} from './common.js';
+import type { ReportInput } from './types.js';
+
+/** Tabs are shown as this many spaces, in the code and when placing carets. */
+export const TAB_WIDTH = 4;
+
+// ---------------------------------------------------------------------------------------------
+// Styles
+
+interface Style {
+  level(level: 'error' | 'warning', text: string): string;
+  /** Headline message and summary text. */
+  bold(text: string): string;
+  /** Line numbers, `|`, `-->`, `=`, related carets (rustc's bold blue). */
+  gutter(text: string): string;
+  note(text: string): string;
+  help(text: string): string;
+}
+
+function sgr(codes: string): (text: string) => string {
+  return (text) => (text === '' ? '' : `\x1b[${codes}m${text}\x1b[0m`);
+}
+
+const COLOR: Style = {
+  level: (level, text) => (level === 'error' ? sgr('1;31') : sgr('1;33'))(text),
+  bold: sgr('1'),
+  gutter: sgr('1;34'),
+  note: sgr('1;32'),
+  help: sgr('1;36'),
+};
+
+const identity = (text: string): string => text;
+const PLAIN: Style = { level: (_l, text) => text, bold: identity, gutter: identity, note: identity, help: identity };
+
+export function style(color: boolean): Style {
+  return color ? COLOR : PLAIN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Display width
+
+/** Columns a code point takes in a terminal: 0 for combining marks, 2 for wide (CJK, emoji). */
+function codePointWidth(cp: number): number {
+  if (cp === 0x09) return TAB_WIDTH;
+  if (
+    (cp >= 0x0300 && cp <= 0x036f) ||
+    (cp >= 0x200b && cp <= 0x200f) ||
+    (cp >= 0x20d0 && cp <= 0x20ff) ||
+    (cp >= 0xfe00 && cp <= 0xfe0f) ||
+    (cp >= 0xfe20 && cp <= 0xfe2f)
+  )
+    return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0x303e) ||
+    (cp >= 0x3041 && cp <= 0x33ff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0xa000 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  )
+    return 2;
+  return 1;
+}
+
+/** Terminal columns of `text` with tabs expanded (a lone surrogate counts as one column). */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += codePointWidth(ch.codePointAt(0) ?? 0);
+  return width;
+}
+
+export function expandTabs(text: string): string {
+  return text.replace(/\t/g, ' '.repeat(TAB_WIDTH));
+}
+
+/** Source as shown: tabs expanded, other control characters (a stray `\r`, escapes) made visible. */
+function displayCode(text: string): string {
+  return expandTabs(text).replace(/[\u0000-\u0008\u000A-\u001F\u007F]/g, '\uFFFD');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Code frames
+
+interface FrameLine {
+  /** The source line with tabs expanded and trailing whitespace removed. */
+  code: string;
+  /** Spaces before the carets. */
+  indent: number;
+  carets: number;
+  /** The span continues on later lines. */
+  continues: boolean;
+}
+
+/** Where the carets of `span` go on its first line; columns are 1-based UTF-16 code units. */
+export function frameLine(text: string, span: Location['span']): FrameLine {
+  const start = Math.min(Math.max(span.col, 1), text.length + 1) - 1;
+  const continues = span.endLine > span.line;
+  const end = continues ? text.length : Math.min(Math.max(span.endCol - 1, start), text.length);
+  return {
+    code: displayCode(text).trimEnd(),
+    indent: displayWidth(text.slice(0, start)),
+    carets: Math.max(1, displayWidth(text.slice(start, end))),
+    continues,
+  };
+}
+
+function digits(n: number): number {
+  return String(Math.max(1, n)).length;
+}
+
+/**
+ * The `--> file:line:col` line and, when the source line is available, the frame with carets.
+ * `width` is the gutter width (digits of the largest line number in the diagnostic).
+ */
+function renderFrame(
+  loc: Location,
+  sources: SourceCache,
+  width: number,
+  s: Style,
+  caret: (text: string) => string,
+  label: string | undefined,
+): { lines: string[]; framed: boolean } {
+  const pad = ' '.repeat(width);
+  const lines = [`${pad}${s.gutter('-->')} ${positionText(loc.file, loc.span)}`];
+  const text = sources.line(loc.file, loc.span.line);
+  if (text === undefined) return { lines, framed: false };
+  const frame = frameLine(text, loc.span);
+  const bar = s.gutter('|');
+  const lineNo = s.gutter(String(loc.span.line).padEnd(width));
+  let marks = caret('^'.repeat(frame.carets));
+  if (frame.continues) marks += ` ${caret('...')}`;
+  if (label) marks += ` ${caret(label)}`;
+  lines.push(`${pad} ${bar}`);
+  lines.push(frame.code === '' ? `${lineNo} ${bar}` : `${lineNo} ${bar} ${frame.code}`);
+  lines.push(`${pad} ${bar} ${' '.repeat(frame.indent)}${marks}`);
+  return { lines, framed: true };
+}
+
+/** The lines of one finding, without the blank line that separates diagnostics. */
+export function renderFinding(f: Finding, sources: SourceCache, color: boolean): string[] {
+  const s = style(color);
+  const word = levelWord(f.level);
+  const width = Math.max(digits(f.primary.span.line), ...f.related.map((r) => digits(r.span.line)));
+  const pad = ' '.repeat(width);
+  const bar = s.gutter('|');
+  const primaryCaret = (text: string): string => s.level(word, text);
+
+  const out: string[] = [`${s.level(word, `${word}[${f.rule}]`)}${s.bold(`: ${f.message}`)}`];
+  out.push(...renderFrame(f.primary, sources, width, s, primaryCaret, f.primary.message).lines);
+
+  for (const r of f.related) {
+    out.push(`${pad} ${bar}`);
+    const header = out.length;
+    const frame = renderFrame(r, sources, width, s, s.gutter, r.message);
+    // Without a code frame there is nowhere to put the message but the header.
+    const title = frame.framed || !r.message ? 'related location' : r.message;
+    out.splice(header, 0, `${s.note('note')}${s.bold(`: ${title}`)}`);
+    out.push(...frame.lines);
+  }
+
+  const tail: string[] = [];
+  for (const note of f.notes) tail.push(`${pad} ${s.gutter('=')} ${s.bold('note')}: ${note}`);
+  if (f.help) tail.push(`${pad} ${s.gutter('=')} ${s.help('help')}: ${f.help}`);
+  if (f.suppression) {
+    const at = positionText(f.suppression.location.file, f.suppression.location.span);
+    tail.push(`${pad} ${s.gutter('=')} ${s.bold('note')}: suppressed by \`dmalint-allow\` at ${at}: ${f.suppression.reason}`);
+  }
+  if (tail.length > 0) out.push(`${pad} ${bar}`, ...tail);
+  return out;
+}
+
+export function renderNotice(n: FileNotice, color: boolean): string[] {
+  const s = style(color);
+  const pad = ' '.repeat(n.span ? digits(n.span.line) : 1);
+  return [`${s.level('warning', 'warning')}${s.bold(`: ${n.message}`)}`, `${pad}${s.gutter('-->')} ${positionText(n.file, n.span)}`];
+}
+
+/** rustc-style report: notices, then findings in file order, then a summary line. */
+export function formatHuman(input: ReportInput): string {
+  const sources = sourceCache(input);
+  const s = style(input.color);
+  const blocks: string[][] = [];
+  for (const n of sortNotices(input.result.notices)) blocks.push(renderNotice(n, input.color));
+  for (const f of reportedFindings(input)) blocks.push(renderFinding(f, sources, input.color));
+
+  const summary = summarize(input);
+  const last = summary.level ? `${s.level(summary.level, summary.level)}${s.bold(`: ${summary.text}`)}` : s.bold(summary.text);
+  return [...blocks.map((b) => `${b.join('\n')}\n\n`), `${last}\n`].join('');
+}
