@@ -391,11 +391,11 @@ describe('sarif', () => {
     expect(r0.help.markdown).toContain('## What it does');
     expect(r0.help.markdown).toContain('## Why is this bad');
     expect(r0.help.markdown).toContain(
-      '**Bad:** allocating in a work item\n\n```rust\nfn run() {\n    alloc_coherent(dev);\n}\n```',
+      'Reported (allocating in a work item):\n\n```rust\nfn run() {\n    alloc_coherent(dev);\n}\n```',
     );
-    expect(r0.help.markdown).toContain('**Good:** allocating in probe\n\n```rust\nfn probe() {');
+    expect(r0.help.markdown).toContain('Correct (allocating in probe):\n\n```rust\nfn probe() {');
     expect(r0.help.markdown).toContain('## How to fix\n\nAllocate in `probe()`.');
-    expect(r0.help.text).toContain('Bad: allocating in a work item\n\n    fn run() {\n        alloc_coherent(dev);\n    }');
+    expect(r0.help.text).toContain('Reported (allocating in a work item):\n\n    fn run() {\n        alloc_coherent(dev);\n    }');
 
     // Suppressed findings are left out by default; results are in file order.
     expect(run.results.map((r: AnyJson) => [r.ruleId, r.ruleIndex, r.level])).toEqual([

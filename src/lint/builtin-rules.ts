@@ -11,7 +11,7 @@ export const INVALID_SUPPRESSION: RuleMeta = {
   badExamples: [{ title: 'no reason', code: '// dmalint-allow(coherent_outside_probe)\nlet buf = CoherentAllocation::alloc_coherent(dev, 16, GFP_KERNEL)?;' }],
   goodExamples: [{ title: 'a reason a reviewer can check', code: '// dmalint-allow(coherent_outside_probe): `dev` is the bound device passed down from probe()\nlet buf = CoherentAllocation::alloc_coherent(dev, 16, GFP_KERNEL)?;' }],
   howToFix: 'Write the rule id exactly as `dmalint rules` lists it, and a reason after a colon.',
-  limits: 'None.',
+  limits: 'Only `//` line comments are read as suppressions; a `dmalint-allow` in a block or doc comment is ignored.',
   tags: ['suppression'],
   links: [],
 };

@@ -11,8 +11,8 @@ export function ruleMarkdown(meta: RuleMeta): string {
   out.push('## What it does', '', meta.whatItDoes, '');
   out.push('## Why is this bad', '', meta.whyBad, '');
   out.push('## Example', '');
-  for (const ex of meta.badExamples) out.push(`Reported (${ex.title}):`, '', '```rust', ex.code, '```', '');
-  for (const ex of meta.goodExamples) out.push(`Correct (${ex.title}):`, '', '```rust', ex.code, '```', '');
+  for (const ex of meta.badExamples) out.push(`Reported (${ex.title}):`, '', codeBlock(ex.code), '');
+  for (const ex of meta.goodExamples) out.push(`Correct (${ex.title}):`, '', codeBlock(ex.code), '');
   out.push('## How to fix', '', meta.howToFix, '');
   out.push('## Suppressing', '', `When a finding is wrong or accepted, say why next to it:`, '', '```rust', `// dmalint-allow(${meta.id}): <why this is safe>`, '```', '',
     'on the line before the finding, at the end of its line, or before the item (function, impl, struct) that contains it. A reason is required.', '');
@@ -29,13 +29,18 @@ export function ruleMarkdown(meta: RuleMeta): string {
 export function ruleText(meta: RuleMeta): string {
   const md = ruleMarkdown(meta);
   const lines: string[] = [];
-  let inCode = false;
+  let fence = '';
   for (const line of md.split('\n')) {
-    if (line.startsWith('```')) {
-      inCode = !inCode;
+    const open = /^(`{3,})\w*$/.exec(line);
+    if (fence === '' && open) {
+      fence = open[1];
       continue;
     }
-    if (inCode) lines.push(`    ${line}`);
+    if (fence !== '' && line === fence) {
+      fence = '';
+      continue;
+    }
+    if (fence !== '') lines.push(`    ${line}`);
     else if (line.startsWith('# ')) lines.push(`${line.slice(2)}  [${LEVEL_WORDS[meta.defaultLevel]}]`);
     else if (line.startsWith('## ')) lines.push(line.slice(3).toUpperCase());
     else if (line.startsWith('Default level:')) continue;
@@ -48,6 +53,14 @@ export function ruleText(meta: RuleMeta): string {
 /** A short Markdown hover: summary, why, fix. */
 export function ruleHover(meta: RuleMeta): string {
   return [`**${meta.id}**: ${meta.summary}`, '', meta.whyBad, '', `*How to fix:* ${meta.howToFix}`, '', `[Documentation](${ruleDocUrl(meta.id)})`].join('\n');
+}
+
+/** A fenced Rust block; the fence is longer than any run of backticks in the code. */
+function codeBlock(code: string): string {
+  const body = code.replace(/^(?:[ \t]*\r?\n)+/, '').replace(/\s+$/, '');
+  const longest = Math.max(0, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}rust\n${body}\n${fence}`;
 }
 
 function capitalize(s: string): string {

@@ -1,5 +1,6 @@
 // SARIF 2.1.0 for code scanning (GitHub, GitLab, IDE viewers).
 
+import { ruleMarkdown, ruleText } from '../lint/explain.js';
 import { pathToFileURL } from 'node:url';
 import type { FileNotice, Finding, Level, Location, RuleMeta } from '../lint/types.js';
 import { ruleDocUrl } from '../lint/types.js';
@@ -35,77 +36,8 @@ export function sarifLevel(level: Level): 'error' | 'warning' | 'none' {
   return level === 'deny' ? 'error' : level === 'warn' ? 'warning' : 'none';
 }
 
-/** A fence longer than any run of backticks inside `code`. */
-function fence(code: string): string {
-  const longest = Math.max(0, ...[...code.matchAll(/`+/g)].map((m) => m[0].length));
-  return '`'.repeat(Math.max(3, longest + 1));
-}
 
-/** The example without leading blank lines and trailing whitespace. */
-function trimCode(code: string): string {
-  return code.replace(/^(?:[ \t]*\r?\n)+/, '').replace(/\s+$/, '');
-}
 
-function codeBlock(code: string): string {
-  const body = trimCode(code);
-  const f = fence(body);
-  return `${f}rust\n${body}\n${f}`;
-}
-
-function indent(code: string): string {
-  return trimCode(code)
-    .split('\n')
-    .map((l) => (l.trim() === '' ? '' : `    ${l}`))
-    .join('\n');
-}
-
-/** Bad examples first, then the fixed code. */
-function examples(meta: RuleMeta): { kind: 'Bad' | 'Good'; title: string; code: string }[] {
-  return [
-    ...meta.badExamples.map((e) => ({ kind: 'Bad' as const, title: e.title.trim(), code: e.code })),
-    ...meta.goodExamples.map((e) => ({ kind: 'Good' as const, title: e.title.trim(), code: e.code })),
-  ];
-}
-
-/** `help.markdown` of a rule: What it does / Why is this bad / Example / How to fix, then limits and links. */
-export function ruleHelpMarkdown(meta: RuleMeta): string {
-  const parts: string[] = [];
-  const section = (title: string, body: string): void => {
-    if (body.trim() !== '') parts.push(`## ${title}`, body.trim());
-  };
-  section('What it does', meta.whatItDoes);
-  section('Why is this bad', meta.whyBad);
-  section(
-    'Example',
-    examples(meta)
-      .map((e) => `${e.title ? `**${e.kind}:** ${e.title}` : `**${e.kind}:**`}\n\n${codeBlock(e.code)}`)
-      .join('\n\n'),
-  );
-  section('How to fix', meta.howToFix);
-  section('Limits', meta.limits);
-  section('Links', meta.links.map((l) => `- [${l.title}](${l.url})`).join('\n'));
-  return `${parts.join('\n\n')}\n`;
-}
-
-/** `help.text`: the same sections as plain text, code indented by four spaces. */
-export function ruleHelpText(meta: RuleMeta): string {
-  const parts: string[] = [];
-  const section = (title: string, body: string): void => {
-    if (body.trim() !== '') parts.push(`${title}:\n${body.trim()}`);
-  };
-  section('What it does', meta.whatItDoes);
-  section('Why is this bad', meta.whyBad);
-  section(
-    'Example',
-    examples(meta)
-      .map((e) => `${e.title ? `${e.kind}: ${e.title}` : `${e.kind}:`}\n\n${indent(e.code)}`)
-      .join('\n\n'),
-  );
-  section('How to fix', meta.howToFix);
-  section('Limits', meta.limits);
-  section('Links', meta.links.map((l) => `- ${l.title}: ${l.url}`).join('\n'));
-  return `${parts.join('\n\n')}\n`;
-}
 
 function ruleDescriptor(meta: RuleMeta): Json {
   return {
@@ -113,7 +45,8 @@ function ruleDescriptor(meta: RuleMeta): Json {
     name: pascalCase(meta.id),
     shortDescription: { text: meta.summary },
     fullDescription: { text: meta.whatItDoes.trim() || meta.summary },
-    help: { text: ruleHelpText(meta), markdown: ruleHelpMarkdown(meta) },
+    // The same renderers as `dmalint explain` and docs/rules: one source for rule documentation.
+    help: { text: ruleText(meta), markdown: ruleMarkdown(meta) },
     helpUri: ruleDocUrl(meta.id),
     defaultConfiguration: { level: sarifLevel(meta.defaultLevel) },
     properties: { tags: [...meta.tags] },
