@@ -74,3 +74,12 @@ impl pci::Driver for Ok1 {
     }
 }
 `;
+
+/**
+ * The SARIF 2.1.0 schema: the shared copy beside the checkout when present, else the copy kept
+ * in test/schemas (the same file, from the MIT-licensed @microsoft/jest-sarif package).
+ */
+export function sarifSchemaPath(): string {
+  const shared = path.resolve(repo, '..', 'shared', 'schemas', 'sarif-2.1.0-rtm.5.json');
+  return fs.existsSync(shared) ? shared : path.join(repo, 'test', 'schemas', 'sarif-2.1.0-rtm.5.json');
+}

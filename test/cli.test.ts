@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { CLEAN_DRIVER, WORK_ITEM_BUG, repo, runCli, tempTree } from './cli-helpers.js';
+import { CLEAN_DRIVER, WORK_ITEM_BUG, repo, runCli, sarifSchemaPath, tempTree } from './cli-helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -47,7 +47,7 @@ describe('dmalint check', () => {
   it('sarif output validates against the SARIF 2.1.0 schema', () => {
     const r = runCli(['check', '--format', 'sarif', 'fixtures']);
     const log = JSON.parse(r.stdout);
-    const schemaPath = path.resolve(repo, '..', 'shared', 'schemas', 'sarif-2.1.0-rtm.5.json');
+    const schemaPath = sarifSchemaPath();
     const Ajv = require('ajv-draft-04');
     const addFormats = require('ajv-formats');
     const ajv = new Ajv({ strict: false, unicodeRegExp: false, allErrors: true });

@@ -20,9 +20,10 @@ import {
   FORMAT_NAMES,
 } from '../src/report/index.js';
 import type { ReportInput } from '../src/report/types.js';
+import { sarifSchemaPath } from './cli-helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SARIF_SCHEMA = path.resolve(repoRoot, '..', 'shared', 'schemas', 'sarif-2.1.0-rtm.5.json');
+const SARIF_SCHEMA = sarifSchemaPath();
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
