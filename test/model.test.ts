@@ -1,0 +1,228 @@
+// The crate model: grouping files by their mod tree, resolving types, the call graph and the
+// device state of each function.
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { extractFacts } from '../src/facts/extract.js';
+import { groupCrates, type InputFile } from '../src/model/crate-graph.js';
+import { Crate, type FnNode } from '../src/model/crate.js';
+import { defaultApi } from '../src/model/kernel-api.js';
+
+const ROOT = path.resolve('/virtual/drivers/demo');
+
+function files(tree: Record<string, string>): InputFile[] {
+  return Object.entries(tree).map(([rel, text]) => ({ path: rel, absPath: path.join(ROOT, rel), facts: extractFacts(text) }));
+}
+
+function crateOf(tree: Record<string, string>): Crate {
+  const groups = groupCrates(files(tree));
+  expect(groups).toHaveLength(1);
+  return new Crate(groups[0], defaultApi());
+}
+
+function fn(crate: Crate, label: string): FnNode {
+  const f = crate.fns.find((x) => x.label === label);
+  if (!f) throw new Error(`no fn ${label}; have ${crate.fns.map((x) => x.label).join(', ')}`);
+  return f;
+}
+
+describe('crate grouping', () => {
+  it('follows mod declarations: sibling files of a root, mod.rs folders, nested non-mod-rs files', () => {
+    const groups = groupCrates(
+      files({
+        'demo.rs': 'mod ring; mod hw;',
+        'ring.rs': 'mod desc;',
+        'ring/desc.rs': 'pub struct Desc;',
+        'hw/mod.rs': 'pub mod regs;',
+        'hw/regs.rs': 'pub const CTRL: usize = 0;',
+        'other.rs': 'fn lonely() {}',
+      }),
+    );
+    const byRoot = Object.fromEntries(groups.map((g) => [g.root.path, g.files.map((f) => `${f.path}=${f.modPath.join('::')}`).sort()]));
+    expect(byRoot).toEqual({
+      'demo.rs': ['demo.rs=', 'hw/mod.rs=hw', 'hw/regs.rs=hw::regs', 'ring.rs=ring', 'ring/desc.rs=ring::desc'],
+      'other.rs': ['other.rs='],
+    });
+  });
+
+  it('honours #[path] and inline modules', () => {
+    const groups = groupCrates(
+      files({
+        'lib.rs': '#[path = "backend/real_impl.rs"]\nmod imp;\nmod outer { pub mod inner; }',
+        'backend/real_impl.rs': 'pub fn go() {}',
+        'outer/inner.rs': 'pub fn deep() {}',
+      }),
+    );
+    expect(groups).toHaveLength(1);
+    expect(groups[0].files.map((f) => `${f.path}=${f.modPath.join('::')}`).sort()).toEqual(['backend/real_impl.rs=imp', 'lib.rs=', 'outer/inner.rs=outer::inner']);
+  });
+
+  it('does not lose files in a mod cycle', () => {
+    const groups = groupCrates(files({ 'a/mod.rs': 'mod b;', 'a/b.rs': 'mod c;', 'a/b/c.rs': '' }));
+    expect(groups.flatMap((g) => g.files).map((f) => f.path).sort()).toEqual(['a/b.rs', 'a/b/c.rs', 'a/mod.rs']);
+  });
+});
+
+describe('types', () => {
+  it('resolves use-as aliases, type aliases and wrappers to canonical kernel names', () => {
+    const crate = crateOf({
+      'demo.rs': `
+use kernel::dma::CoherentAllocation as Dma;
+use kernel::devres::Devres;
+type Ring = Dma<u64>;
+struct Desc { buf: KBox<Devres<Ring>> }
+struct Drv { desc: Option<Arc<Desc>>, raw: bindings::dma_addr_t }
+`,
+    });
+    const drv = crate.structs.get('Drv')![0];
+    const desc = crate.fieldType(drv, 'desc')!;
+    expect(desc.name).toBe('Option');
+    expect(crate.peel(desc)!.name).toBe('Desc');
+    expect(crate.fieldType(drv, 'raw')!.name).toBe('dma_addr_t');
+    const found = crate.ownedPaths(desc, (t) => t.name === 'CoherentAllocation');
+    expect(found).toHaveLength(1);
+    expect(found[0].steps.map((s) => `${s.struct.name}.${s.field}`)).toEqual(['Desc.buf']);
+    expect(found[0].steps[0].shared).toBe(true);
+  });
+
+  it('infers local types from constructors, fields and guards', () => {
+    const crate = crateOf({
+      'demo.rs': `
+use kernel::dma::CoherentAllocation;
+struct Regs;
+struct Drv { regs: Devres<Regs> }
+impl Drv {
+    fn go(&self, dev: &Device<Bound>) {
+        let ring = CoherentAllocation::<u32>::alloc_coherent(dev, 4, GFP_KERNEL).unwrap();
+        let r = self.regs.access(dev).unwrap();
+        if let Some(g) = self.regs.try_access() { g.poke(); }
+    }
+}
+impl Regs { fn poke(&self) {} }
+`,
+    });
+    const env = crate.env(fn(crate, 'Drv::go'));
+    expect(env.get('ring')?.name).toBe('CoherentAllocation');
+    expect(env.get('ring')?.args[0]?.name).toBe('u32');
+    expect(env.get('g')?.name).toBe('Regs');
+  });
+});
+
+describe('call graph and device states', () => {
+  const driver = {
+    'demo.rs': `
+use kernel::{pci, prelude::*};
+mod helpers;
+struct Drv { hw: helpers::Hw }
+impl pci::Driver for Drv {
+    type IdInfo = ();
+    fn probe(pdev: &pci::Device<Core>, _info: &Self::IdInfo) -> Result<Pin<KBox<Self>>> {
+        let hw = helpers::Hw::new();
+        hw.setup();
+        shared_helper();
+        todo!()
+    }
+    fn unbind(pdev: &pci::Device<Core>, this: Pin<&Self>) {
+        this.hw.stop_engine();
+    }
+}
+fn shared_helper() { deep_helper(); }
+fn deep_helper() {}
+fn never_called() {}
+fn on_both() {}
+struct Poll;
+impl WorkItem for Poll {
+    type Pointer = Arc<Poll>;
+    fn run(this: Arc<Poll>) { on_both(); via_thread(); }
+}
+fn via_thread() {}
+fn bound_by_type(dev: &Device<Bound>) { on_both(); }
+`,
+    'helpers.rs': `
+pub struct Hw;
+impl Hw {
+    pub fn new() -> Self { Hw }
+    pub fn setup(&self) { self.program(); }
+    fn program(&self) {}
+    pub fn stop_engine(&self) {}
+}
+`,
+  };
+
+  it('resolves calls across files: Type::f, self.f(), this.field.f()', () => {
+    const crate = crateOf(driver);
+    const calls = (label: string) => crate.callees(fn(crate, label)).map((e) => e.to.label).sort();
+    expect(calls('Driver::probe for Drv')).toEqual(['Hw::new', 'Hw::setup', 'shared_helper']);
+    expect(calls('Hw::setup')).toEqual(['Hw::program']);
+    expect(calls('Driver::unbind for Drv')).toEqual(['Hw::stop_engine']);
+  });
+
+  it('classifies functions by the device state they can run in', () => {
+    const crate = crateOf(driver);
+    const state = (label: string) => crate.lifecycle(fn(crate, label)).state;
+    expect(state('Driver::probe for Drv')).toBe('bound');
+    expect(state('Driver::unbind for Drv')).toBe('bound');
+    expect(state('Hw::program')).toBe('bound'); // two calls deep, in another file
+    expect(state('deep_helper')).toBe('bound');
+    expect(state('bound_by_type')).toBe('bound');
+    expect(state('WorkItem::run for Poll')).toBe('unbound');
+    expect(state('on_both')).toBe('unbound'); // one unbound caller is enough
+    expect(state('via_thread')).toBe('unbound');
+    expect(state('never_called')).toBe('unknown');
+    const l = crate.lifecycle(fn(crate, 'on_both'));
+    expect(l.root?.label).toBe('WorkItem::run for Poll');
+    expect(l.why).toContain('Zombie');
+  });
+
+  it('finds the bus driver and its callbacks', () => {
+    const crate = crateOf(driver);
+    expect(crate.drivers).toHaveLength(1);
+    expect(crate.drivers[0]).toMatchObject({ bus: 'pci' });
+    expect(crate.drivers[0].probe?.name).toBe('probe');
+    expect(crate.drivers[0].unbind?.name).toBe('unbind');
+  });
+
+  it('module init and kthread closures are unbound-capable', () => {
+    const crate = crateOf({
+      'demo.rs': `
+use kernel::prelude::*;
+module! { type: Demo, name: "demo", license: "GPL" }
+struct Demo;
+impl kernel::Module for Demo {
+    fn init(_module: &'static ThisModule) -> Result<Self> { setup(); Ok(Demo) }
+}
+fn setup() {}
+fn start() { let _t = kthread::spawn(move || worker()); }
+fn worker() {}
+`,
+    });
+    expect(crate.moduleTypes.has('Demo')).toBe(true);
+    expect(crate.lifecycle(fn(crate, 'Module::init for Demo')).why).toContain('No Driver');
+    expect(crate.lifecycle(fn(crate, 'setup')).state).toBe('unbound');
+    expect(crate.lifecycle(fn(crate, 'worker')).state).toBe('unbound');
+    expect(crate.lifecycle(fn(crate, 'start')).state).toBe('unknown');
+  });
+});
+
+describe('facts', () => {
+  it('re-parses macro bodies so calls inside them are seen, with correct positions', () => {
+    const facts = extractFacts('fn f(dev: &Device) {\n    dev_info!(dev, "addr {}\\n",\n        ring.dma_handle());\n}\n');
+    const body = JSON.stringify(facts.fns[0].body);
+    expect(body).toContain('"name":"dma_handle"');
+    const m = /"k":"method","recv":\{"k":"path","segs":\["ring"\],"span":\{"line":(\d+),"col":(\d+)/.exec(body);
+    expect(m && [Number(m[1]), Number(m[2])]).toEqual([3, 9]);
+  });
+
+  it('reads module! keys and statics declared inside macros', () => {
+    const facts = extractFacts('kernel::module_pci_driver! { type: MyDrv, name: "x" }\nglobal_lock! {\n    unsafe(uninit) static BUFS: Mutex<KVec<u8>> = KVec::new();\n}\n');
+    expect(facts.macros[0].keys).toMatchObject({ type: 'MyDrv', name: '"x"' });
+    expect(facts.statics.map((s) => [s.name, s.nameSpan.line, s.nameSpan.col])).toEqual([['BUFS', 3, 27]]);
+  });
+
+  it('finds suppression comments only in comments', () => {
+    const facts = extractFacts('// dmalint-allow(a_rule): because\nfn f() { let s = "// dmalint-allow(x): y"; } // dmalint-allow(b, c): both\n/// dmalint-allow(doc): not one\nfn g() {}\n');
+    expect(facts.suppressions.map((s) => [s.rules, s.reason, s.placement, s.span.line])).toEqual([
+      [['a_rule'], 'because', 'own-line', 1],
+      [['b', 'c'], 'both', 'trailing', 2],
+    ]);
+  });
+});
