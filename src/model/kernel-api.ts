@@ -53,7 +53,35 @@ export interface KernelApi {
   driverModuleMacros: Set<string>;
   /** Macros that declare statics. */
   staticMacros: Set<string>;
+  /**
+   * Register-write names that other types share (a `KVec`, a file, a coherent buffer's CPU-side
+   * `write`): they reach the device only when the receiver or an argument is an MMIO handle, as
+   * in a generated register's `REG::default().set_x(..).write(bar)` or `REG::alter(bar, ..)`.
+   */
+  registerWriteMethods: Set<string>;
+  /**
+   * Constructors that put a value behind a revocable wrapper: owner (type or module, last
+   * segment) to function name to the index of the argument that is the wrapped data.
+   */
+  revocableConstructors: Map<string, Map<string, number>>;
+  /** Methods that store their argument into the receiver (atomics, cells, collections). */
+  storeMethods: Set<string>;
+  /** Macros that write into DMA memory (the device reads what they write). */
+  dmaWriteMacros: Set<string>;
+  /** Methods of a revocable wrapper that drop the value inside it. */
+  revokeMethods: Set<string>;
+  /** Macros that only turn their tokens into text or an error: code written in them never runs. */
+  inertMacros: Set<string>;
+  /** What kind of unbound-capable context a trait's implementors are (for messages). */
+  unboundTraitKinds: Map<string, UnboundContextKind>;
+  /** Associated types of holder traits that name the value the kernel keeps (`type Ptr = Pin<KBox<Self>>`). */
+  holderPointerTypes: Set<string>;
+  /** Methods that return a `struct device` no driver is bound to: type name to method names. */
+  unboundDeviceAccessors: Map<string, Set<string>>;
 }
+
+/** Contexts that can run with no driver bound: module code, work items, timers, file operations. */
+export type UnboundContextKind = 'module' | 'work' | 'timer' | 'file';
 
 const COHERENT = ['CoherentAllocation', 'Coherent', 'CoherentBox', 'CoherentHandle'];
 
@@ -88,7 +116,8 @@ const DEFAULT_API = {
     'pr_emerg', 'pr_alert', 'pr_crit', 'pr_err', 'pr_warn', 'pr_notice', 'pr_info', 'pr_debug', 'pr_devel', 'pr_cont',
     'print', 'println', 'eprint', 'eprintln', 'format', 'fmt', 'seq_print', 'debug_assert', 'debug_assert_eq', 'assert', 'assert_eq', 'warn_on', 'build_assert',
   ],
-  nonOwningWrappers: ['PhantomData', 'ARef', 'NonNull', 'Weak'],
+  // A driver registration refers to the driver type; it does not own driver data.
+  nonOwningWrappers: ['PhantomData', 'ARef', 'NonNull', 'Weak', 'Registration', 'Adapter', 'DriverRegistration'],
   sharedOwnership: ['Arc', 'ArcBorrow', 'UniqueArc', 'Rc'],
   buses: ['pci', 'platform', 'auxiliary', 'usb', 'i2c', 'spi', 'amba', 'virtio', 'faux', 'serdev', 'mdio', 'phy', 'net', 'drm', 'hid', 'sdio', 'mmc', 'pcmcia', 'cxl', 'vdpa'],
   boundDriverMethods: ['probe', 'unbind', 'remove', 'shutdown'],
@@ -104,10 +133,28 @@ const DEFAULT_API = {
   boundMethods: [] as string[],
   moduleTraits: ['Module', 'InPlaceModule'],
   unboundHolderTraits: ['WorkItem', 'HrTimerCallback', 'TimerCallback', 'MiscDevice', 'Operations', 'FileOperations', 'HasWork', 'HasHrTimer'],
-  threadSpawners: ['kthread_run', 'kthread_create', 'spawn', 'run_on_thread'],
+  threadSpawners: ['kthread_run', 'kthread_create', 'spawn', 'run_on_thread', 'try_spawn'],
   moduleMacros: ['module', 'module_pci_driver', 'module_platform_driver', 'module_auxiliary_driver', 'module_usb_driver', 'module_i2c_driver', 'module_driver', 'module_misc_device'],
   driverModuleMacros: ['module_pci_driver', 'module_platform_driver', 'module_auxiliary_driver', 'module_usb_driver', 'module_i2c_driver', 'module_driver'],
   staticMacros: ['global_lock', 'static_lock', 'lazy_static', 'new_mutex', 'new_spinlock'],
+  revocableConstructors: {
+    Devres: { new: 1, new_foreign_owned: 1 },
+    Revocable: { new: 0 },
+    devres: { register: 1, register_foreign: 1 },
+  } as Record<string, Record<string, number>>,
+  storeMethods: ['store', 'swap', 'set', 'replace', 'compare_exchange', 'compare_exchange_weak', 'push', 'push_back', 'push_front', 'push_within_capacity', 'insert', 'extend_from_slice'],
+  dmaWriteMacros: ['dma_write'],
+  registerWriteMethods: ['write', 'try_write', 'alter', 'try_alter', 'update', 'try_update'],
+  revokeMethods: ['revoke', 'revoke_nosync'],
+  inertMacros: ['stringify', 'concat', 'compile_error', 'include_str', 'include_bytes', 'env', 'option_env', 'cfg'],
+  unboundTraitKinds: {
+    Module: 'module', InPlaceModule: 'module',
+    WorkItem: 'work', HasWork: 'work',
+    HrTimerCallback: 'timer', TimerCallback: 'timer', HasHrTimer: 'timer',
+    MiscDevice: 'file', Operations: 'file', FileOperations: 'file',
+  } as Record<string, UnboundContextKind>,
+  holderPointerTypes: ['Ptr', 'Pointer'],
+  unboundDeviceAccessors: { MiscDeviceRegistration: ['device'] } as Record<string, string[]>,
 };
 
 export function defaultApi(): KernelApi {
@@ -142,6 +189,15 @@ export function defaultApi(): KernelApi {
     moduleMacros: new Set(d.moduleMacros),
     driverModuleMacros: new Set(d.driverModuleMacros),
     staticMacros: new Set(d.staticMacros),
+    revocableConstructors: new Map(Object.entries(d.revocableConstructors).map(([owner, fns]) => [owner, new Map(Object.entries(fns))])),
+    storeMethods: new Set(d.storeMethods),
+    dmaWriteMacros: new Set(d.dmaWriteMacros),
+    registerWriteMethods: new Set(d.registerWriteMethods),
+    revokeMethods: new Set(d.revokeMethods),
+    inertMacros: new Set(d.inertMacros),
+    unboundTraitKinds: new Map(Object.entries(d.unboundTraitKinds)),
+    holderPointerTypes: new Set(d.holderPointerTypes),
+    unboundDeviceAccessors: new Map(Object.entries(d.unboundDeviceAccessors).map(([t, ms]) => [t, new Set(ms)])),
   };
 }
 
