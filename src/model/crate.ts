@@ -180,7 +180,9 @@ export class Crate {
         this.statics.push({ name: s.name, facts: s, file, type: this.normalize(s.type, { file, mod: s.mod }) });
       }
       for (const m of file.facts.macros) {
-        if (this.api.moduleMacros.has(m.name) && m.keys.type) this.moduleTypes.add(lastSeg(m.keys.type));
+        // `module_pci_driver! { type: Nic }` names the driver data, not a module type: the macro
+        // generates its own module around the driver registration.
+        if (this.api.moduleMacros.has(m.name) && !this.api.driverModuleMacros.has(m.name) && m.keys.type) this.moduleTypes.add(lastSeg(m.keys.type));
       }
     }
   }
@@ -539,6 +541,17 @@ export class Crate {
         }
       });
     }
+  }
+
+  /** The innermost closure among `parents` (root first, as walkExpr gives them) handed to a thread spawner. */
+  spawnedClosure(parents: readonly Expr[]): Extract<Expr, { k: 'closure' }> | undefined {
+    for (let i = parents.length - 1; i > 0; i--) {
+      const c = parents[i];
+      const holder = parents[i - 1];
+      if (c.k !== 'closure' || (holder.k !== 'call' && holder.k !== 'method')) continue;
+      if (holder.args.includes(c) && this.isSpawner(holder)) return c;
+    }
+    return undefined;
   }
 
   private isSpawner(e: Extract<Expr, { k: 'call' | 'method' }>): boolean {
