@@ -117,7 +117,8 @@ const DEFAULT_API = {
     'print', 'println', 'eprint', 'eprintln', 'format', 'fmt', 'seq_print', 'debug_assert', 'debug_assert_eq', 'assert', 'assert_eq', 'warn_on', 'build_assert',
   ],
   // A driver registration refers to the driver type; it does not own driver data.
-  nonOwningWrappers: ['PhantomData', 'ARef', 'NonNull', 'Weak', 'Registration', 'Adapter', 'DriverRegistration'],
+  // A misc device registration names the type of each open file's private data; it owns none.
+  nonOwningWrappers: ['PhantomData', 'ARef', 'NonNull', 'Weak', 'Registration', 'Adapter', 'DriverRegistration', 'MiscDeviceRegistration'],
   sharedOwnership: ['Arc', 'ArcBorrow', 'UniqueArc', 'Rc'],
   buses: ['pci', 'platform', 'auxiliary', 'usb', 'i2c', 'spi', 'amba', 'virtio', 'faux', 'serdev', 'mdio', 'phy', 'net', 'drm', 'hid', 'sdio', 'mmc', 'pcmcia', 'cxl', 'vdpa'],
   boundDriverMethods: ['probe', 'unbind', 'remove', 'shutdown'],
