@@ -241,9 +241,8 @@ function callChain(crate: Crate, chain: FnNode[]): Location[] {
 
 /** For `Drop` of a shared type: the holder field that shares it beyond the driver data. */
 function sharedWith(crate: Crate, root: FnNode): Location[] {
-  const impl = root.impl;
-  if (!impl || (impl.traitName !== 'Drop' && impl.traitName !== 'PinnedDrop')) return [];
-  const name = impl.selfType.name;
+  if (!isDrop(crate, root)) return [];
+  const name = root.impl!.selfType.name;
   for (const s of holderTypes(crate).keys()) {
     if (s.name === name) continue;
     const step = crate.ownedPaths(structType(s), (t) => t.local?.name === name)[0]?.steps[0];
@@ -261,12 +260,16 @@ function describeContext(crate: Crate, root: FnNode): string {
   if (kind === 'work') return `${label}, which can run after the driver is unbound (Zombie state)`;
   if (kind === 'timer') return `${label}, a timer callback that can fire after the driver is unbound (Zombie state)`;
   if (kind === 'file') return `${label}, a file operation that can run before probe or after unbind (No Driver or Zombie state)`;
-  if ((traitName === 'Drop' || traitName === 'PinnedDrop') && root.impl) {
-    if (crate.moduleTypes.has(root.impl.selfType.name)) return `${label}, which runs when the module unloads, after every driver is unbound (No Driver state)`;
+  if (isDrop(crate, root)) {
+    if (crate.moduleTypes.has(root.impl!.selfType.name)) return `${label}, which runs when the module unloads, after every driver is unbound (No Driver state)`;
     return `${label}, which runs when the last reference goes away, possibly after the driver is unbound (Zombie state)`;
   }
   if (crate.callers(root).some((e) => e.spawned)) return `${label}, run by a kernel thread that can run after the driver is unbound (Zombie state)`;
   return `${label}, which can run with no driver bound (No Driver or Zombie state)`;
+}
+
+function isDrop(crate: Crate, fn: FnNode): boolean {
+  return !!fn.impl && crate.dropFns(fn.impl.selfType.name).includes(fn);
 }
 
 /** What the first argument of an allocation (the device) proves about binding. */
@@ -275,11 +278,11 @@ function deviceEvidence(crate: Crate, site: AllocationSite): DeviceEvidence {
   if (!arg) return { bound: false };
   const fn = site.fn;
   const t = crate.typeOf(arg, fn);
-  if (t && crate.provesBound(t)) return { bound: true };
+  const what = crate.deviceBinding(t);
+  if (what === 'bound') return { bound: true };
   const inner = stripRefs(arg);
   const accessor = unboundAccessor(crate, fn, inner);
   if (accessor) return { bound: false, reason: accessor };
-  const what = untypedDevice(t);
   if (!what) return { bound: false };
   const chain = fieldChain(inner);
   const named = chain ? `\`${chain.join('.')}\`` : 'the device';
@@ -297,15 +300,6 @@ function unboundAccessor(crate: Crate, fn: FnNode, e: Expr): string | undefined 
   const chain = fieldChain(e.recv);
   const text = chain ? `${chain.join('.')}.${e.name}()` : `${e.name}()`;
   return `\`${text}\` is the \`struct device\` of a \`${recv.name}\`, which no driver is bound to`;
-}
-
-/** `refcount` for `ARef<Device>`, `untyped` for a `Device` without a bound typestate. */
-function untypedDevice(t: NType | undefined): 'refcount' | 'untyped' | undefined {
-  const cur = deref(t);
-  if (!cur || cur.kind !== 'path') return undefined;
-  if (cur.name === 'ARef' && cur.args[0]?.name === 'Device') return 'refcount';
-  if (cur.name === 'Device' && (cur.args.length === 0 || cur.args[0].name === 'Normal')) return 'untyped';
-  return undefined;
 }
 
 function deref(t: NType | undefined): NType | undefined {

@@ -619,6 +619,23 @@ export class Crate {
     return cur.name === 'Device' && !!ctx && this.api.boundContexts.has(ctx.name);
   }
 
+  /**
+   * What a device type says about binding, seen through references: `bound` (`&Device<Bound>`,
+   * `&pci::Device<Core>`), `refcount` (`ARef<Device>`: keeps the struct alive, not the binding),
+   * `untyped` (`&Device`, `Device<Normal>`: no typestate), or undefined when it is not a device
+   * or its context is generic.
+   */
+  deviceBinding(t: NType | undefined): 'bound' | 'refcount' | 'untyped' | undefined {
+    if (!t) return undefined;
+    if (this.provesBound(t)) return 'bound';
+    let cur: NType | undefined = t;
+    for (let i = 0; cur && i < 4 && cur.kind === 'ref'; i++) cur = cur.args[0];
+    if (!cur || cur.kind !== 'path') return undefined;
+    if (this.api.refcountTypes.has(cur.name)) return cur.args[0] && this.deviceBinding(cur.args[0]) ? 'refcount' : undefined;
+    if (cur.name !== 'Device') return undefined;
+    return cur.args.length === 0 || this.api.unboundContexts.has(cur.args[0].name) ? 'untyped' : undefined;
+  }
+
   /** Types whose values can outlive the binding: module types, work items, timers, misc devices, files. */
   unboundHolderTypes(): Set<string> {
     const out = new Set(this.moduleTypes);

@@ -37,6 +37,10 @@ export interface KernelApi {
   boundDriverMethods: Set<string>;
   /** Device typestate contexts that prove the device is bound. */
   boundContexts: Set<string>;
+  /** Device typestate contexts that prove nothing about binding (the default, refcounted one). */
+  unboundContexts: Set<string>;
+  /** Reference-counted pointers: they keep a value's memory alive, not a device's binding. */
+  refcountTypes: Set<string>;
   /** "Trait::method" (trait by last segment) that run with the device possibly unbound. */
   unboundMethods: Set<string>;
   /** "Trait::method" that run with the driver bound (beyond bus drivers). */
@@ -123,6 +127,8 @@ const DEFAULT_API = {
   buses: ['pci', 'platform', 'auxiliary', 'usb', 'i2c', 'spi', 'amba', 'virtio', 'faux', 'serdev', 'mdio', 'phy', 'net', 'drm', 'hid', 'sdio', 'mmc', 'pcmcia', 'cxl', 'vdpa'],
   boundDriverMethods: ['probe', 'unbind', 'remove', 'shutdown'],
   boundContexts: ['Bound', 'Core', 'CoreInternal'],
+  unboundContexts: ['Normal'],
+  refcountTypes: ['ARef'],
   unboundMethods: [
     'Module::init', 'InPlaceModule::init', 'WorkItem::run', 'HrTimerCallback::run', 'TimerCallback::run',
     'MiscDevice::open', 'MiscDevice::release', 'MiscDevice::ioctl', 'MiscDevice::compat_ioctl', 'MiscDevice::read_iter',
@@ -182,6 +188,8 @@ export function defaultApi(): KernelApi {
     buses: new Set(d.buses),
     boundDriverMethods: new Set(d.boundDriverMethods),
     boundContexts: new Set(d.boundContexts),
+    unboundContexts: new Set(d.unboundContexts),
+    refcountTypes: new Set(d.refcountTypes),
     unboundMethods: new Set(d.unboundMethods),
     boundMethods: new Set(d.boundMethods),
     moduleTraits: new Set(d.moduleTraits),
