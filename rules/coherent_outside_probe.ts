@@ -12,7 +12,7 @@ import type { Expr, Span, Stmt } from '../src/facts/ir.js';
 import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
 import type { Crate, FnNode, Lifecycle, NType, OwnershipStep, StaticNode, StructNode } from '../src/model/crate.js';
-import type { UnboundContextKind } from '../src/model/kernel-api.js';
+import { defaultApi, type UnboundContextKind } from '../src/model/kernel-api.js';
 import { fieldChain, walkExpr } from '../src/model/walk.js';
 
 const ID = 'coherent_outside_probe';
@@ -127,6 +127,12 @@ interface DeviceEvidence {
   decl?: Location;
 }
 
+/**
+ * The kernel's own coherent types. A crate type of one of these names is a look-alike or the
+ * kernel's abstraction itself; a crate type added by configuration is the crate's own wrapper.
+ */
+const KERNEL_COHERENT = defaultApi().coherentTypes;
+
 const HELP_ALLOC = 'allocate in probe() or in a helper that takes `&Device<Bound>`, and keep the buffer in the driver data';
 const WHY_BOUND = 'the DMA API may only be used while a driver is bound to the device';
 
@@ -170,10 +176,18 @@ function constructorOf(crate: Crate, fn: FnNode, call: Extract<Expr, { k: 'call'
   const name = segs[segs.length - 1];
   const ownerSegs = segs.slice(0, -1);
   const owner = ownerSegs.length === 1 && ownerSegs[0] === 'Self' ? fn.scope.selfType : crate.normalize({ kind: 'path', path: ownerSegs, text: ownerSegs.join('::') }, fn.scope);
-  // A crate type of the same name (or the kernel's own abstraction, where these types are local)
-  // is not the kernel allocation; nor is a type from another crate than the kernel.
-  if (!owner || owner.local || !fromKernel(owner.path)) return undefined;
+  if (!owner || !isCoherentOwner(owner)) return undefined;
   return crate.api.allocationConstructors.get(owner.name)?.has(name) ? `${owner.name}::${name}` : undefined;
+}
+
+/**
+ * A crate type named like a kernel coherent type is a look-alike (or the kernel's abstraction
+ * itself, where these types are local); a type from another crate than the kernel is not one
+ * either. A crate type given in `allocation-constructors` is the crate's own DMA owner.
+ */
+function isCoherentOwner(t: NType): boolean {
+  if (t.local) return !KERNEL_COHERENT.has(t.name);
+  return fromKernel(t.path);
 }
 
 function fromKernel(path: string[]): boolean {
@@ -442,7 +456,7 @@ function renderType(t: NType): string {
 }
 
 function isCoherent(crate: Crate, t: NType): boolean {
-  return t.kind === 'path' && !t.local && crate.api.coherentTypes.has(t.name);
+  return t.kind === 'path' && crate.api.coherentTypes.has(t.name) && isCoherentOwner(t);
 }
 
 function allocatedHere(sites: AllocationSite[]): Location[] {
