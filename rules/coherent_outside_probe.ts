@@ -354,7 +354,7 @@ function heldInStatics(crate: Crate, flow: AllocationFlow): RuleFinding[] {
     const sites = [...flow.storedInStatic(st), ...flow.storedInField(path.steps[path.steps.length - 1])];
     out.push({
       rule: ID,
-      message: `coherent DMA memory (${heldWhat(path.found, path.steps)}) held in static \`${st.name}\`, which outlives every driver binding (No Driver state); a static is never dropped, so the buffer stays allocated after the driver is unbound`,
+      message: `coherent DMA memory (${heldWhat(crate, path.found, path.steps, st.type)}) held in static \`${st.name}\`, which outlives every driver binding (No Driver state); a static is never dropped, so the buffer stays allocated after the driver is unbound`,
       primary: { file: st.file.path, span: st.facts.nameSpan },
       related: allocatedHere(sites),
       help: 'keep the buffer in the driver data, allocated in probe() and freed on remove',
@@ -366,16 +366,19 @@ function heldInStatics(crate: Crate, flow: AllocationFlow): RuleFinding[] {
 
 function heldInHolders(crate: Crate, flow: AllocationFlow): RuleFinding[] {
   const out: RuleFinding[] = [];
-  for (const [s, kind] of holderTypes(crate)) {
+  const holders = holderTypes(crate);
+  for (const [s, kind] of holders) {
     const reported = new Set<string>();
     for (const p of crate.ownedPaths(structType(s), (t) => isCoherent(crate, t))) {
       const outer = p.steps[0];
       if (!outer || reported.has(outer.field)) continue;
+      // Through another holder (a module owning a work item): reported at that holder's field.
+      if (p.steps.slice(1).some((step) => holders.has(step.struct))) continue;
       reported.add(outer.field);
       const sites = [...flow.storedInField(p.steps[p.steps.length - 1]), ...(p.steps.length > 1 ? flow.storedInField(outer) : [])];
       out.push({
         rule: ID,
-        message: `coherent DMA memory (${heldWhat(p.found, p.steps.slice(1))}) held in field \`${outer.field}\` of ${describeHolder(kind, s.name)}`,
+        message: `coherent DMA memory (${heldWhat(crate, p.found, p.steps.slice(1), outer.type)}) held in field \`${outer.field}\` of ${describeHolder(kind, s.name)}`,
         primary: { file: s.file.path, span: outer.span },
         related: allocatedHere(sites),
         help: kind === 'module'
@@ -433,12 +436,22 @@ function describeHolder(kind: UnboundContextKind | undefined, name: string): str
   }
 }
 
-/** `` `Coherent<[u64]>` in `Rings::tx`, shared through an `Arc` `` for the found buffer. */
-function heldWhat(found: NType, steps: OwnershipStep[]): string {
+/**
+ * `` `Coherent<[u64]>` in `Rings::tx`, shared through an `Arc` `` for a found buffer, the steps
+ * below the holder and the type of the holding field or static.
+ */
+function heldWhat(crate: Crate, found: NType, steps: OwnershipStep[], holding: NType): string {
   const inner = steps[steps.length - 1];
   const where = inner ? ` in \`${inner.struct.name}::${inner.field}\`` : '';
-  const shared = steps.some((s) => s.shared) ? ', shared through an `Arc`' : '';
+  const shared = steps.some((s) => s.shared) || sharesOwnership(crate, holding) ? ', shared through an `Arc`' : '';
   return `\`${renderType(found)}\`${where}${shared}`;
+}
+
+/** Whether a type wraps its value in shared ownership (`Arc<..>`, `Option<Arc<..>>`) before any crate type. */
+function sharesOwnership(crate: Crate, t: NType, depth = 0): boolean {
+  if (depth > 8 || t.local || t.kind === 'ref' || t.kind === 'ptr') return false;
+  if (t.kind === 'path' && crate.api.sharedOwnership.has(t.name)) return true;
+  return t.args.some((a) => sharesOwnership(crate, a, depth + 1));
 }
 
 /** A type by its canonical names, so renamed imports and aliases show what they stand for. */
