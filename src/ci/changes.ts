@@ -1,0 +1,125 @@
+// The lines a change touched (`--diff FILE|-`, `--changed-since REF`) and whether a finding
+// touches them.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Finding, Location } from '../lint/types.js';
+import { changedLinesByFile, DiffError, parseUnifiedDiff, type ChangedLines } from './diff.js';
+import { diffSince, GitError, repositoryRoot, requireRepositoryRoot, resolveCommit, untrackedFiles } from './git.js';
+import { UsageError } from '../lint/run.js';
+
+export interface ChangeSet {
+  /** `the diff in patch.mbox`, `changes since origin/main`: for messages. */
+  description: string;
+  /** The folder the diff's paths are relative to. */
+  root: string;
+  /** Changed lines by real absolute path. */
+  files: Map<string, ChangedLines>;
+}
+
+/** Absolute path with symbolic links resolved where the file exists, so paths compare equal. */
+export function canonicalPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    // A file that is gone: resolve its folder, which may still exist.
+    try {
+      return path.join(fs.realpathSync(path.dirname(file)), path.basename(file));
+    } catch {
+      return path.resolve(file);
+    }
+  }
+}
+
+function keyByAbsolutePath(byRelative: Map<string, ChangedLines>, root: string): Map<string, ChangedLines> {
+  const out = new Map<string, ChangedLines>();
+  for (const [rel, lines] of byRelative) out.set(canonicalPath(path.resolve(root, rel)), lines);
+  return out;
+}
+
+/**
+ * The folder git commands run in: the working directory, or when it is not in a repository, the
+ * first linted path that is (`dmalint check --changed-since main ~/linux/drivers/foo`).
+ */
+export function gitStartFolder(cwd: string, paths: readonly string[]): string {
+  if (repositoryRoot(cwd)) return cwd;
+  for (const p of paths) {
+    const abs = path.resolve(cwd, p);
+    const dir = fs.existsSync(abs) && fs.statSync(abs).isDirectory() ? abs : path.dirname(abs);
+    if (fs.existsSync(dir) && repositoryRoot(dir)) return dir;
+  }
+  return cwd;
+}
+
+/**
+ * Reads a unified diff (`-` for standard input). Its paths are relative to the top of the
+ * repository that holds `gitStart`, or to `cwd` outside a repository (or without git).
+ */
+export function changesFromDiff(file: string, cwd: string, gitStart: string, readStdin: () => string = () => fs.readFileSync(0, 'utf8')): ChangeSet {
+  let text: string;
+  try {
+    text = file === '-' ? readStdin() : fs.readFileSync(path.resolve(cwd, file), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `${file}: no such diff file` : `${file === '-' ? 'standard input' : file}: cannot read the diff: ${(e as Error).message}`);
+  }
+  const name = file === '-' ? 'standard input' : file;
+  const patches = parseDiffOrThrow(text, name);
+  if (patches.length === 0 && text.trim() !== '') throw new UsageError(`${name}: no unified diff found (expected \`---\`/\`+++\` file headers and \`@@\` hunks)`);
+  const root = canonicalPath(repositoryRoot(gitStart) ?? cwd);
+  return { description: `the diff in ${name}`, root, files: keyByAbsolutePath(changedLinesByFile(patches), root) };
+}
+
+function parseDiffOrThrow(text: string, name: string) {
+  try {
+    return parseUnifiedDiff(text);
+  } catch (e) {
+    if (e instanceof DiffError) throw new UsageError(`${name}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * `git diff REF` against the working tree (staged and unstaged changes), plus the files git
+ * does not track yet (all their lines count as changed): a new driver file is checked before it
+ * is added.
+ */
+export function changesSince(ref: string, cwd: string): ChangeSet {
+  try {
+    const root = requireRepositoryRoot(cwd);
+    const commit = resolveCommit(ref, root);
+    const byRelative = changedLinesByFile(parseDiffOrThrow(diffSince(commit, root), `git diff ${ref}`));
+    for (const f of untrackedFiles(root)) byRelative.set(f, { lines: new Set(), all: true });
+    const canonicalRoot = canonicalPath(root);
+    return { description: `changes since ${ref}`, root: canonicalRoot, files: keyByAbsolutePath(byRelative, canonicalRoot) };
+  } catch (e) {
+    if (e instanceof GitError) throw new UsageError(`--changed-since: ${e.message}`);
+    throw e;
+  }
+}
+
+export function locationTouches(loc: Location, changes: ChangeSet, keyOf: (file: string) => string): boolean {
+  const changed = changes.files.get(keyOf(loc.file));
+  if (!changed) return false;
+  if (changed.all) return true;
+  const last = Math.max(loc.span.line, loc.span.endLine);
+  for (let line = loc.span.line; line <= last; line++) if (changed.lines.has(line)) return true;
+  return false;
+}
+
+/** The finding's primary location or one of its related locations is on a changed line. */
+export function findingTouches(f: Finding, changes: ChangeSet, keyOf: (file: string) => string): boolean {
+  return locationTouches(f.primary, changes, keyOf) || f.related.some((r) => locationTouches(r, changes, keyOf));
+}
+
+/** Maps a finding's file (relative to `cwd` or absolute) to a change set key, caching realpath calls. */
+export function fileKeyer(cwd: string): (file: string) => string {
+  const cache = new Map<string, string>();
+  return (file) => {
+    let key = cache.get(file);
+    if (key === undefined) {
+      key = canonicalPath(path.resolve(cwd, file));
+      cache.set(file, key);
+    }
+    return key;
+  };
+}
