@@ -12,10 +12,11 @@ import type { Finding, FileNotice, LintResult } from '../lint/types.js';
 import { apiWithConfig } from '../model/kernel-api.js';
 import { formatReport, githubStepSummary, type FormatName } from '../report/index.js';
 import { writeFileAtomic } from './output.js';
+import { applyCi, ciTrailer, prepareCi, writeNewBaseline, type CiOptions } from '../ci/apply.js';
 
 const require = createRequire(import.meta.url);
 
-export interface CheckOptions {
+export interface CheckOptions extends CiOptions {
   format: FormatName;
   output?: string;
   rule?: string[];
@@ -30,6 +31,8 @@ export interface CheckOptions {
   cacheDir?: string;
   cache?: boolean;
   debug?: boolean;
+  /** `dmalint baseline`: write this baseline file instead of a report. */
+  writeBaseline?: string;
 }
 
 /** Exit codes, as documented in the README. */
@@ -41,6 +44,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
   const cwd = process.cwd();
   try {
     const only = selectRules(opts.rule);
+    const ci = prepareCi(opts, cwd, paths);
     const groups = groupByConfig(paths, opts.config);
     const factsSource = await makeFactsSource(opts);
     const merged: LintResult & { sources: Map<string, string> } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: new Map() };
@@ -68,7 +72,10 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
       await factsSource.close?.();
     }
     merged.durationMs = performance.now() - started;
-    const shown = opts.quiet ? quietResult(merged) : merged;
+    if (opts.writeBaseline !== undefined) return writeBaseline(opts.writeBaseline, merged, only, cwd);
+    const outcome = applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeFileAtomic);
+    const reported = { ...outcome.result, sources: merged.sources };
+    const shown = opts.quiet ? quietResult(reported) : reported;
     const text = formatReport(opts.format, {
       result: shown,
       rules: allRuleMetas(),
@@ -78,14 +85,18 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
       toolVersion: (require('../../../package.json') as { version: string }).version,
       includeSuppressed: opts.includeSuppressed,
     });
-    if (opts.output) writeFileAtomic(opts.output, text);
-    else process.stdout.write(text);
+    // Baseline and diff notes follow the human report; they would break the other formats.
+    const trailer = opts.quiet ? '' : ciTrailer(ci, outcome, cwd);
+    const inReport = opts.format === 'human' || opts.format === 'short';
+    if (opts.output) writeFileAtomic(opts.output, inReport ? text + trailer : text);
+    else process.stdout.write(inReport ? text + trailer : text);
+    if (!inReport && trailer) process.stderr.write(trailer);
     if (opts.format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
       fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, githubStepSummary({
-        result: merged, rules: allRuleMetas(), cwd, readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
+        result: outcome.result, rules: allRuleMetas(), cwd, readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
       }));
     }
-    return exitCode(merged, opts);
+    return exitCode(outcome.result, opts);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n`);
@@ -93,6 +104,20 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     }
     throw e;
   }
+}
+
+/** `dmalint baseline`: refuses to write from a run that could not read every file. */
+function writeBaseline(file: string, run: LintResult & { sources: Map<string, string> }, only: Set<string> | undefined, cwd: string): number {
+  for (const n of run.notices) process.stderr.write(`warning: ${n.file}: ${n.message}\n`);
+  if (hasUncheckedInput(run.notices)) {
+    process.stderr.write(`error: some files could not be read; ${file} was not written\n`);
+    return EXIT_ERROR;
+  }
+  const r = writeNewBaseline(file, { result: run, sources: run.sources, only }, cwd, writeFileAtomic);
+  if (r.warning) process.stderr.write(`warning: ${r.warning}\n`);
+  const kept = r.kept > 0 ? ` (${r.kept} kept for files or rules not checked)` : '';
+  process.stdout.write(`wrote ${r.entries} ${r.entries === 1 ? 'entry' : 'entries'} to ${file}${kept}\n`);
+  return EXIT_OK;
 }
 
 function selectRules(ids: string[] | undefined): Set<string> | undefined {

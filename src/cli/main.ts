@@ -46,9 +46,30 @@ export function buildProgram(): Command {
     .option('-j, --jobs <n>', 'worker threads for parsing (default: number of CPUs)', positiveInt('--jobs'))
     .option('--cache-dir <dir>', 'where to keep the facts cache')
     .option('--no-cache', 'do not read or write the facts cache')
+    .option('--baseline <file>', 'do not report findings this baseline has (see `dmalint baseline`)')
+    .option('--update-baseline', 'rewrite the --baseline file without the entries that no longer match')
+    .addOption(new Option('--changed-since <ref>', 'report only findings on lines changed since this git revision').conflicts('diff'))
+    .addOption(new Option('--diff <file>', 'report only findings on lines this unified diff changes (`-`: standard input)').conflicts('changedSince'))
     .action(async (paths: string[], opts) => {
       const { runCheck } = await import('./check.js');
       process.exitCode = await runCheck(paths, { ...opts, debug: program.opts().debug });
+    });
+
+  program
+    .command('baseline')
+    .description('write a baseline of the current findings, for `check --baseline`')
+    .argument('[paths...]', 'files or folders to lint', ['.'])
+    .option('-o, --output <file>', 'the baseline file to write (atomically)', 'dmalint-baseline.json')
+    .option('-r, --rule <id>', 'baseline only this rule (repeat or separate with commas)', collect)
+    .option('-c, --config <file>', 'use this dmalint.toml instead of searching for one')
+    .option('--follow-symlinks', 'follow symbolic links while walking folders')
+    .option('-j, --jobs <n>', 'worker threads for parsing (default: number of CPUs)', positiveInt('--jobs'))
+    .option('--cache-dir <dir>', 'where to keep the facts cache')
+    .option('--no-cache', 'do not read or write the facts cache')
+    .action(async (paths: string[], opts: { output: string }) => {
+      const { runCheck } = await import('./check.js');
+      const { output, ...rest } = opts;
+      process.exitCode = await runCheck(paths, { ...rest, format: 'human', color: 'never', writeBaseline: output, debug: program.opts().debug });
     });
 
   program
