@@ -109,6 +109,8 @@ export interface OwnershipStep {
 const GUARD_METHODS = new Set(['try_access', 'access', 'lock', 'try_lock', 'lock_irqsave', 'try_access_with_guard', 'borrow', 'borrow_mut', 'get', 'get_mut', 'as_ref', 'as_mut', 'unwrap', 'expect', 'as_deref', 'as_deref_mut', 'deref', 'deref_mut']);
 /** Types seen through when looking for the type a method is called on. */
 const DEREF_TYPES = new Set(['Option', 'Result', 'KBox', 'Box', 'Arc', 'Pin', 'Devres', 'Revocable', 'Mutex', 'SpinLock', 'ARef', 'RevocableGuard', 'Guard', 'LockedBy', 'UniqueArc', 'ArcBorrow', 'RefCell', 'Cell', 'UnsafeCell', 'ManuallyDrop', 'MaybeUninit', 'Opaque', 'CondVar', 'Ref', 'RefMut', 'MutexGuard', 'SpinLockGuard', 'Rc']);
+/** Collections whose first generic argument is the element type. */
+const COLLECTION_TYPES = new Set(['KVec', 'Vec', 'VecDeque', 'ArrayVec']);
 /** Method names so common that an unresolved receiver must not be guessed from the name alone. */
 const COMMON_METHODS = new Set(['new', 'write', 'read', 'write32', 'read32', 'lock', 'access', 'try_access', 'clone', 'drop', 'init', 'run', 'probe', 'unbind', 'as_ref', 'get', 'set', 'take', 'push', 'pop', 'len', 'iter', 'map', 'start', 'stop', 'reset', 'enable', 'disable', 'open', 'release', 'ioctl', 'handle', 'into', 'from', 'default', 'fmt', 'eq', 'cmp', 'hash']);
 
@@ -424,6 +426,10 @@ export class Crate {
         if (target?.facts.ret) return this.peelInit(this.normalize(target.facts.ret, target.scope));
         return undefined;
       }
+      case 'index': {
+        const recv = again(e.recv);
+        return recv ? this.elementType(recv) : undefined;
+      }
       case 'cast':
         return this.normalize(e.type, fn.scope);
       case 'block': {
@@ -433,6 +439,16 @@ export class Crate {
       default:
         return undefined;
     }
+  }
+
+  /** The element type of a collection (`KVec<T>`, `[T; N]`, `&[T]`), seen through references. */
+  elementType(t: NType): NType | undefined {
+    let cur: NType | undefined = t;
+    for (let i = 0; cur && i < 4 && (cur.kind === 'ref' || cur.kind === 'ptr'); i++) cur = cur.args[0];
+    if (!cur) return undefined;
+    if (cur.kind === 'array' || cur.kind === 'slice') return cur.args[0];
+    if (cur.kind === 'path' && !cur.local && COLLECTION_TYPES.has(cur.name)) return cur.args[0];
+    return undefined;
   }
 
   private typeOfGuard(t: NType, method: string): NType | undefined {
