@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RULES } from '../rules/index.js';
+import { defaultConfig, loadConfig } from '../src/config/load.js';
+import { allRuleMetas } from '../src/lint/registry.js';
 import { lintPaths } from '../src/lint/run.js';
 import { apiWithConfig } from '../src/model/kernel-api.js';
 import { expectationsIn, fixtureCases, key } from './fixture-harness.js';
@@ -19,12 +21,17 @@ describe('fixtures', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const expected = c.files.flatMap((f) => expectationsIn(path.relative(repo, f), fs.readFileSync(f, 'utf8'))).map(key).sort();
+      // A folder case may carry its own dmalint.toml (extra API names, rule levels).
+      const ownConfig = fs.statSync(c.target).isDirectory() && fs.existsSync(path.join(c.target, 'dmalint.toml'));
+      const config = ownConfig
+        ? loadConfig({ explicitFile: path.join(c.target, 'dmalint.toml'), startPath: c.target, knownRules: allRuleMetas().map((m) => m.id) })
+        : defaultConfig(c.target);
       const result = await lintPaths({
         paths: [c.target],
         cwd: repo,
         rules: RULES,
-        levels: {},
-        api: apiWithConfig(undefined),
+        levels: config.rules,
+        api: apiWithConfig(config.api),
       });
       const actual = result.findings
         .filter((f) => !f.suppression)
