@@ -10,7 +10,7 @@ import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
 import type { CallEdge, Crate, DriverNode, FnNode, NType, OwnershipStep, StructNode } from '../src/model/crate.js';
 import { isQuiesceName, type KernelApi } from '../src/model/kernel-api.js';
-import { children, localBindings, TRANSPARENT_METHODS, type LocalBinding } from '../src/model/walk.js';
+import { calleeName, children, localBindings, TRANSPARENT_METHODS, type LocalBinding } from '../src/model/walk.js';
 
 const RULE_ID = 'dma_free_without_quiesce';
 
@@ -116,7 +116,8 @@ To accept a finding, write \`// dmalint-allow(dma_free_without_quiesce): <reason
     limits: `- A stop is recognised by an MMIO write or by the name of a call outside the crate; that the write really stops DMA is not checked. A function of the crate counts by what its body does, not by its name: \`fn reset_stats(&self)\` that only clears counters is not a stop. Functions listed in \`quiesce-functions\` count by name.
 - A \`.write(..)\` (and \`alter\`, \`update\`) is a register write only when its receiver or an argument is an MMIO handle (\`Bar\`, \`IoMem\`, ...): a \`write\` on a \`KVec\`, a file or the coherent buffer itself, and \`dma_write!\`, are CPU writes and stop nothing.
 - A stop in \`Drop\`/\`PinnedDrop\` that reaches the registers through \`try_access\`/\`try_access_with\` is accepted when the type is owned by the driver data: it runs inside remove, before the BAR's \`Devres\` is released. It is reported only in a type reached through \`Arc\`, whose \`Drop\` can run after unbind when \`try_access\` returns \`None\`.
-- Branches are not weighed: a stop in one arm of an \`if\` counts.
+- Branches are not weighed: a stop in one arm of an \`if\` counts. Writes are not told apart: a device stopped again inside \`probe()\` after a self-test still counts as holding the address.
+- A crate function whose name says it stops the device, and whose body calls raw C bindings (\`bindings::..\`), counts by its name.
 - The address is followed through locals, struct literals, the crate's function parameters and return values, up to a few calls deep; an address stored and later read back from memory is counted as given to the device. Calls through function pointers and trait objects are not followed.
 - A macro nested inside a pin-init macro is not parsed: \`ring <- new_mutex!(Some(ring))\` is taken to move the local \`ring\` into the field of the same name.
 - Buffers freed by code outside the removal path (a work item, a file release) are not checked here.`,
@@ -196,6 +197,7 @@ interface FnIndex {
 const STD_VIEW_METHODS = new Set([
   'iter', 'iter_mut', 'into_iter', 'next', 'first', 'last', 'get', 'get_mut', 'nth', 'ok', 'ok_or', 'ok_or_else',
   'unwrap_unchecked', 'as_slice', 'as_mut_slice', 'values', 'values_mut',
+  'enumerate', 'rev', 'skip', 'take', 'step_by', 'peekable', 'cloned', 'copied', 'filter', 'flatten', 'zip',
 ]);
 /** Rust methods whose result is their receiver's value (moves go through them). */
 const STD_MOVE_METHODS = new Set(['into', 'try_into', 'unwrap', 'expect', 'ok', 'ok_or', 'ok_or_else', 'map_err']);
@@ -212,6 +214,9 @@ const MAX_DEPTH = 6;
 class Flow {
   private readonly indexes = new Map<FnNode, FnIndex>();
   private readonly uniqueBufferOwners = new Map<StructNode, boolean>();
+  private readonly placeMemo = new Map<Expr, Place[]>();
+  private readonly moveMemo = new Map<Expr, Place[]>();
+  private readonly rawBindingCallers = new Map<FnNode, boolean>();
 
   constructor(
     readonly crate: Crate,
@@ -263,7 +268,8 @@ class Flow {
     return cur;
   }
 
-  isLogMacro(e: Expr): boolean {
+  /** A log macro or one that only turns its tokens into text (`stringify!`): values in it go nowhere. */
+  isTextMacro(e: Expr): boolean {
     return e.k === 'macro' && (this.api.logMacros.has(e.name) || this.api.inertMacros.has(e.name));
   }
 
@@ -322,7 +328,24 @@ class Flow {
 
   /** Where the value of `e` lives (for a receiver such as `self.queue.ring.try_access()?`). */
   placesOf(fn: FnNode, e: Expr, depth = 0): Place[] {
+    return this.memo(this.placeMemo, e, depth, () => this.computePlaces(fn, e, depth));
+  }
+
+  /**
+   * Memoized by expression (each belongs to one function). The empty entry set before the
+   * computation cuts recursion cycles (a local moved into a field read back into the local).
+   */
+  private memo(table: Map<Expr, Place[]>, e: Expr, depth: number, compute: () => Place[]): Place[] {
     if (depth > MAX_DEPTH) return [];
+    const hit = table.get(e);
+    if (hit) return hit;
+    table.set(e, []);
+    const result = compute();
+    table.set(e, result);
+    return result;
+  }
+
+  private computePlaces(fn: FnNode, e: Expr, depth: number): Place[] {
     const inner = this.strip(e);
     if (inner.k === 'field') {
       const direct = this.localStruct(this.crate.typeOf(inner.recv, fn));
@@ -386,13 +409,16 @@ class Flow {
     if (depth > 6) return undefined;
     if (e.k === 'struct') return this.literalStruct(fn, e.path);
     if (e.k === 'try') return this.constructedStruct(fn, e.expr, depth + 1);
-    const wraps = (e.k === 'call' && (this.index(fn).calls.get(e) ?? []).length === 0) || (e.k === 'macro' && !this.isLogMacro(e));
+    const wraps = (e.k === 'call' && (this.index(fn).calls.get(e) ?? []).length === 0) || (e.k === 'macro' && !this.isTextMacro(e));
     return wraps ? firstOf(e.args, (a) => this.constructedStruct(fn, a, depth + 1)) : undefined;
   }
 
   /** The struct fields the value of `e` is moved into (`Self { ring }`, `Queue::new(ring)`, `self.x = Some(ring)`). */
   moveTargets(fn: FnNode, e: Expr, depth = 0): Place[] {
-    if (depth > MAX_DEPTH) return [];
+    return this.memo(this.moveMemo, e, depth, () => uniquePlaces(this.computeMoveTargets(fn, e, depth)));
+  }
+
+  private computeMoveTargets(fn: FnNode, e: Expr, depth: number): Place[] {
     const idx = this.index(fn);
     let cur = e;
     for (let i = 0; i < 24; i++) {
@@ -428,7 +454,7 @@ class Flow {
           return this.placesOf(fn, p.recv, depth + 1); // `self.rings.push(ring)`: into the receiver
         }
         case 'macro':
-          if (this.isLogMacro(p)) return [];
+          if (this.isTextMacro(p)) return [];
           cur = p;
           continue;
         case 'struct': {
@@ -510,7 +536,7 @@ class Flow {
           cur = p;
           continue;
         case 'macro':
-          return this.isLogMacro(p) ? undefined : { fn, expr: p };
+          return this.isTextMacro(p) ? undefined : { fn, expr: p };
         case 'call': {
           if (p.callee === cur) return undefined;
           const edges = idx.calls.get(p) ?? [];
@@ -594,11 +620,11 @@ class Flow {
         parents.push(e);
         for (const c of children(e)) visit(c);
         parents.pop();
-        if (this.isLogMacro(e)) return;
+        if (this.isTextMacro(e)) return;
         const release = this.releaseOf(fn, e, steps);
         if (release) events.push({ kind: 'release', fn, expr: e, step, viaTry: false, what: release });
         const edges = this.index(fn).calls.get(e) ?? [];
-        const stop = this.quiesceOf(fn, e, edges.length > 0);
+        const stop = this.quiesceOf(fn, e, edges);
         const tried = viaTry || this.throughTryAccess(fn, e, parents);
         if (stop) events.push({ kind: 'quiesce', fn, expr: e, step, viaTry: tried, what: stop });
         else for (const edge of edges) visitFn(edge.to, tried, depth + 1);
@@ -610,14 +636,33 @@ class Flow {
   }
 
   /** What stops the device at `e`: an MMIO write, or a call named as a stop; undefined otherwise. */
-  private quiesceOf(fn: FnNode, e: Expr, inCrate: boolean): string | undefined {
-    const name = e.k === 'method' ? e.name : e.k === 'call' && e.callee.k === 'path' ? e.callee.segs[e.callee.segs.length - 1] : undefined;
+  private quiesceOf(fn: FnNode, e: Expr, edges: CallEdge[]): string | undefined {
+    const name = e.k === 'method' || e.k === 'call' ? calleeName(e) : undefined;
     if (!name) return undefined;
     if (this.api.quiesceFunctions.has(name)) return `\`${name}()\``;
-    if (inCrate) return undefined; // a crate function counts by what its body does
+    if (edges.length > 0) {
+      // A crate function counts by what its body does (the caller descends into it). Its name
+      // counts only when the body calls raw C bindings, which cannot be looked into.
+      return edges.some((edge) => isQuiesceName(this.api, edge.to.name) && this.callsRawBindings(edge.to)) ? `\`${name}()\`` : undefined;
+    }
+    if (this.receiverIsCpuMemory(fn, e)) return undefined;
     if (this.api.registerWriteMethods.has(name)) return this.touchesMmio(fn, e) ? 'a register write' : undefined;
-    if (this.api.mmioWriteMethods.has(name)) return this.receiverIsCpuMemory(fn, e) ? undefined : 'a register write';
+    if (this.api.mmioWriteMethods.has(name)) return 'a register write';
     return isQuiesceName(this.api, name) ? `\`${name}()\`` : undefined;
+  }
+
+  private callsRawBindings(fn: FnNode): boolean {
+    const cached = this.rawBindingCallers.get(fn);
+    if (cached !== undefined) return cached;
+    let found = false;
+    const visit = (e: Expr): void => {
+      if (found) return;
+      if (e.k === 'call' && e.callee.k === 'path' && this.crate.resolvePath(e.callee.segs, fn.scope).path[0] === 'bindings') found = true;
+      for (const c of children(e)) visit(c);
+    };
+    if (fn.facts.body) visit(fn.facts.body);
+    this.rawBindingCallers.set(fn, found);
+    return found;
   }
 
   /** A generic `write`: a register write only if its receiver or an argument is an MMIO handle. */
@@ -627,16 +672,29 @@ class Flow {
     return operands.some((x) => this.isMmio(this.crate.typeOf(x, fn)));
   }
 
-  private isMmio(t: NType | undefined): boolean {
-    const inner = this.crate.peel(t);
-    return !!inner && !inner.local && this.api.mmioTypes.has(inner.name);
+  private isMmioType(t: NType): boolean {
+    return !t.local && this.api.mmioTypes.has(t.name);
   }
 
-  /** `write32` on a DMA buffer or a crate type is a CPU write, not a register write. */
+  /** An MMIO handle, or a crate type that wraps one (a register-block newtype). */
+  private isMmio(t: NType | undefined): boolean {
+    const inner = this.crate.peel(t);
+    if (!inner) return false;
+    if (!inner.local) return this.isMmioType(inner);
+    return inner.local.kind === 'struct' && this.crate.ownedPaths(inner, (x) => this.isMmioType(x), 2).length > 0;
+  }
+
+  /**
+   * The receiver is CPU-side memory: the DMA buffer itself (`descs.write(..)`, `sgt.unmap()`)
+   * or a crate type that holds DMA buffers and no MMIO handle. Nothing done to it stops the device.
+   */
   private receiverIsCpuMemory(fn: FnNode, e: Expr): boolean {
     if (e.k !== 'method') return false;
     const t = this.crate.peel(this.crate.typeOf(e.recv, fn));
-    return !!t && (!!t.local || this.api.dmaBufferTypes.has(t.name));
+    if (!t) return false;
+    if (!t.local) return this.api.dmaBufferTypes.has(t.name);
+    const isBuffer = (x: NType) => !x.local && this.api.dmaBufferTypes.has(x.name);
+    return t.local.kind === 'struct' && this.crate.ownedPaths(t, isBuffer).length > 0 && !this.isMmio(t);
   }
 
   /** Whether `e` reaches the registers through a revocable `try_access`/`try_access_with`. */
@@ -692,7 +750,7 @@ function findExposures(flow: Flow): Exposure[] {
     if (!fn.facts.body) continue;
     const idx = flow.index(fn);
     const visit = (e: Expr): void => {
-      if (flow.isLogMacro(e)) return; // whatever is computed in a log or stringify! only reaches text
+      if (flow.isTextMacro(e)) return; // whatever is computed in a log or stringify! only reaches text
       if (e.k === 'method' && flow.api.dmaAddressMethods.has(e.name) && !(idx.calls.get(e) ?? []).length) {
         const sink = flow.addressSink(fn, e);
         if (sink) out.push({ fn, site: e, sink, places: flow.placesOf(fn, e.recv) });
