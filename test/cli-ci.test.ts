@@ -315,6 +315,22 @@ describe('dmalint baseline and check --baseline', () => {
     expect(runCli(['check', '--baseline', 'dmalint-baseline.json'], { cwd: dir }).code).toBe(0);
   });
 
+  it('a run that could not read every file neither writes nor shrinks a baseline', () => {
+    const dir = tempTree({ 'refill.rs': WORK_ITEM_BUG });
+    runCli(['baseline'], { cwd: dir });
+    const before = fs.readFileSync(path.join(dir, 'dmalint-baseline.json'), 'utf8');
+    edit(dir, 'refill.rs', (t) => t.replace(BUG_LINE, '        let _ = &this.dev;\n'));
+    fs.writeFileSync(path.join(dir, 'blob.rs'), Buffer.from([0x66, 0x6e, 0x00, 0x01, 0x02]));
+    const update = runCli(['check', '--baseline', 'dmalint-baseline.json', '--update-baseline'], { cwd: dir });
+    expect(update.code).toBe(2);
+    expect(update.stdout).toContain('1 entry no longer matches (remove with --update-baseline); not rewritten because some files could not be checked');
+    expect(fs.readFileSync(path.join(dir, 'dmalint-baseline.json'), 'utf8')).toBe(before);
+    const write = runCli(['baseline'], { cwd: dir });
+    expect(write.code).toBe(2);
+    expect(write.stderr).toContain('dmalint-baseline.json was not written');
+    expect(fs.readFileSync(path.join(dir, 'dmalint-baseline.json'), 'utf8')).toBe(before);
+  });
+
   it('the file is byte-stable and its paths are relative to it, wherever dmalint runs', () => {
     const dir = tempTree({ 'drivers/a/refill.rs': WORK_ITEM_BUG, 'drivers/b/flush.rs': WORK_ITEM_BUG + SECOND_BUG });
     runCli(['baseline', 'drivers'], { cwd: dir });

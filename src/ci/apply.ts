@@ -67,6 +67,8 @@ export interface CiOutcome {
   changeTouchesCheckedFile: boolean;
   /** Set when the baseline file was rewritten. */
   rewrote?: { file: string; entries: number };
+  /** `--update-baseline` was given but the run could not read every file, so the file was kept. */
+  updateSkipped?: boolean;
 }
 
 /** Which baseline entries this run can judge: their file was checked and their rule ran. Entries of deleted files are always judged (stale). */
@@ -103,7 +105,7 @@ export function applyCi(plan: CiPlan, run: CheckedRun, cwd: string, writeFile: (
       const entries = [...match.outOfScope, ...match.refreshed];
       writeOrThrow(writeFile, plan.baselineFile, serializeBaseline(entries));
       outcome.rewrote = { file: plan.baselineFile, entries: entries.length };
-    }
+    } else if (plan.update) outcome.updateSkipped = true;
   }
 
   if (plan.changes) {
@@ -175,6 +177,7 @@ export function ciTrailer(plan: CiPlan, outcome: CiOutcome, cwd: string): string
         : `; ${plural(outcome.stale.length, 'entry', 'entries')} no longer ${outcome.stale.length === 1 ? 'matches' : 'match'} (remove with --update-baseline)`;
     }
     if (outcome.rewrote) text += `; rewrote it with ${plural(outcome.rewrote.entries, 'entry', 'entries')}`;
+    if (outcome.updateSkipped) text += '; not rewritten because some files could not be checked';
     lines.push(text);
   }
   if (plan.changes) {
