@@ -170,9 +170,9 @@ export function renderFinding(f: Finding, sources: SourceCache, color: boolean):
   for (const r of f.related) {
     out.push(`${pad} ${bar}`);
     const header = out.length;
-    const frame = renderFrame(r, sources, width, s, s.gutter, r.message);
-    // Without a code frame there is nowhere to put the message but the header.
-    const title = frame.framed || !r.message ? 'related location' : r.message;
+    // rustc's span_note: the related message is the note's title, the frame shows where.
+    const frame = renderFrame(r, sources, width, s, s.gutter, undefined);
+    const title = r.message ?? 'related location';
     out.splice(header, 0, `${s.note('note')}${s.bold(`: ${title}`)}`);
     out.push(...frame.lines);
   }
