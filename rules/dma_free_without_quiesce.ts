@@ -512,12 +512,21 @@ class Flow {
    * comparisons or nothing. Followed through locals, arithmetic, the crate's functions and
    * their return values.
    */
-  addressSink(fn: FnNode, e: Expr, depth = 0, seen = new Set<string>()): Sink | undefined {
+  addressSink(fn: FnNode, e: Expr): Sink | undefined {
+    // Iterative deepening: the sink reported is the one fewest steps away.
+    for (let limit = 0; limit <= MAX_DEPTH; limit++) {
+      const sink = this.sinkWithin(fn, e, 0, limit, new Set());
+      if (sink) return sink;
+    }
+    return undefined;
+  }
+
+  private sinkWithin(fn: FnNode, e: Expr, depth: number, limit: number, seen: Set<string>): Sink | undefined {
     const key = `${fn.id}:${e.span.line}:${e.span.col}`;
-    if (depth > MAX_DEPTH || seen.has(key)) return undefined;
+    if (depth > limit || seen.has(key)) return undefined;
     seen.add(key);
     const idx = this.index(fn);
-    const next = (f: FnNode, x: Expr) => this.addressSink(f, x, depth + 1, seen);
+    const next = (f: FnNode, x: Expr) => this.sinkWithin(f, x, depth + 1, limit, seen);
     let cur = e;
     for (let i = 0; i < 32; i++) {
       const p = idx.parent.get(cur);
@@ -669,7 +678,21 @@ class Flow {
   private touchesMmio(fn: FnNode, e: Expr): boolean {
     if (e.k !== 'method' && e.k !== 'call') return false;
     const operands = e.k === 'method' ? [e.recv, ...e.args] : e.args;
-    return operands.some((x) => this.isMmio(this.crate.typeOf(x, fn)));
+    return operands.some((x) => this.isMmio(this.valueType(fn, x)));
+  }
+
+  /**
+   * `typeOf`, or for a local it cannot type the type of the value the local is bound from:
+   * `|r| ..` handed to `self.bar.try_access().map(..)` is the BAR.
+   */
+  private valueType(fn: FnNode, e: Expr, depth = 0): NType | undefined {
+    const t = this.crate.typeOf(e, fn);
+    if (t || depth > 3) return t;
+    let inner = e;
+    while (inner.k === 'unary' || inner.k === 'try') inner = inner.expr;
+    if (inner.k !== 'path' || inner.segs.length !== 1) return undefined;
+    const origin = this.bindingAt(fn, inner.segs[0], inner.span)?.origin;
+    return origin ? this.valueType(fn, origin, depth + 1) : undefined;
   }
 
   private isMmioType(t: NType): boolean {
