@@ -95,6 +95,15 @@ export function buildProgram(): Command {
       }
     });
 
+  program
+    .command('lsp')
+    .description('run the language server, for editors (LSP over standard input and output)')
+    .option('--stdio', 'talk over standard input and output (the only transport; editors pass it)')
+    .action(async () => {
+      const { runLanguageServer } = await import('../lsp/server.js');
+      runLanguageServer();
+    });
+
   return program;
 }
 

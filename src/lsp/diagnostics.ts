@@ -1,0 +1,106 @@
+// Findings as LSP diagnostics: rule id as `code` with a link to its documentation, the level as
+// severity, related locations, and in `data` what the code actions need.
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import type { FileFacts } from '../facts/ir.js';
+import { INVALID_SUPPRESSION, UNUSED_SUPPRESSION } from '../lint/builtin-rules.js';
+import { ruleDocUrl, type FileNotice, type Finding } from '../lint/types.js';
+import { removeCommentEdit, suppressionEdit, unbindEdit, unbindTarget, type LineEdit } from './fixes.js';
+import { spanToRange } from './positions.js';
+
+export const SOURCE = 'dmalint';
+
+/** An edit of one file, ready for a WorkspaceEdit. */
+export interface FileEdit extends LineEdit {
+  uri: string;
+  /** The version of the open document the edit was computed on; null when read from disk. */
+  version: number | null;
+}
+
+export interface FixData {
+  title: string;
+  /** Whether this is the fix to prefer (`isPreferred`). */
+  preferred: boolean;
+  edits: FileEdit[];
+}
+
+/** `Diagnostic.data` of dmalint's diagnostics. */
+export interface DiagnosticData {
+  rule: string;
+  /** Version of the document the diagnostic was computed on; null when read from disk. */
+  version: number | null;
+  /** Inserts a `dmalint-allow` comment (absent for dmalint's own suppression diagnostics). */
+  suppress?: FileEdit;
+  fixes: FixData[];
+}
+
+export interface FileView {
+  path: string;
+  uri: string;
+  version: number | null;
+  text: string;
+  lines(): string[];
+  facts: FileFacts;
+}
+
+/** What converting one crate's findings needs to know about its files. */
+export interface CrateView {
+  file(path: string): FileView | undefined;
+  uriOf(path: string): string;
+  files(): { path: string; facts: FileFacts }[];
+}
+
+const SEVERITY = { deny: DiagnosticSeverity.Error, warn: DiagnosticSeverity.Warning } as const;
+
+export function findingToDiagnostic(finding: Finding, crate: CrateView): Diagnostic {
+  const file = crate.file(finding.primary.file);
+  const message = [finding.message, ...finding.notes.map((n) => `note: ${n}`), ...(finding.help ? [`help: ${finding.help}`] : [])].join('\n');
+  const diagnostic: Diagnostic = {
+    range: spanToRange(finding.primary.span),
+    severity: SEVERITY[finding.level],
+    code: finding.rule,
+    codeDescription: { href: ruleDocUrl(finding.rule) },
+    source: SOURCE,
+    message,
+  };
+  if (finding.related.length > 0) {
+    diagnostic.relatedInformation = finding.related.map((r) => ({
+      location: { uri: crate.uriOf(r.file), range: spanToRange(r.span) },
+      message: r.message ?? 'related location',
+    }));
+  }
+  if (file) diagnostic.data = diagnosticData(finding, file, crate);
+  return diagnostic;
+}
+
+function diagnosticData(finding: Finding, file: FileView, crate: CrateView): DiagnosticData {
+  const data: DiagnosticData = { rule: finding.rule, version: file.version, fixes: [] };
+  const own = (edit: LineEdit): FileEdit => ({ ...edit, uri: file.uri, version: file.version });
+  if (finding.rule === UNUSED_SUPPRESSION.id) {
+    data.fixes.push({ title: 'Remove the unused dmalint-allow comment', preferred: true, edits: [own(removeCommentEdit(finding.primary.span, file.lines()))] });
+    return data;
+  }
+  if (finding.rule === INVALID_SUPPRESSION.id) return data;
+  data.suppress = own(suppressionEdit(finding.rule, finding.primary.span.line, file.facts, file.lines()));
+  const target = unbindTarget(finding, crate.files());
+  const implFile = target && crate.file(target.path);
+  if (target && implFile) {
+    const label = target.impl.trait ? `impl ${target.impl.trait.text} for ${target.impl.selfType.text}` : target.impl.selfType.text;
+    data.fixes.push({
+      title: `Add an unbind() skeleton to \`${label}\` to stop the device`,
+      preferred: false,
+      edits: [{ ...unbindEdit(target, implFile.lines()), uri: implFile.uri, version: implFile.version }],
+    });
+  }
+  return data;
+}
+
+/** File notices worth showing in an editor: parts of the file that were not analyzed. */
+export function noticeToDiagnostic(notice: FileNotice): Diagnostic | undefined {
+  if (notice.kind !== 'truncated') return undefined;
+  return {
+    range: notice.span ? spanToRange(notice.span) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Information,
+    source: SOURCE,
+    message: notice.message,
+  };
+}

@@ -1,0 +1,471 @@
+// What the language server knows of the user's code: the open documents, the other `.rs` files
+// of their crates read from disk, the configs, and the diagnostics of each file.
+//
+// A *scope* is the folder a document's crate is looked for in: the nearest folder above the
+// document that holds dmalint.toml, Cargo.toml, Kbuild or a Makefile, not above the workspace
+// folder. Its `.rs` files are read once (facts cached by content); after that only an edited
+// file is re-extracted, the scope's files are grouped into crates (`groupCrates`, as the CLI
+// does) and only the crates holding changed files are analyzed again (`analyze`, the CLI's
+// analysis), so the findings are those `dmalint check <scope>` reports.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Diagnostic, TextDocumentContentChangeEvent } from 'vscode-languageserver';
+import { RULES } from '../../rules/index.js';
+import { CONFIG_FILE_NAME } from '../config/load.js';
+import type { ConfigError } from '../config/types.js';
+import { extractFacts } from '../facts/extract.js';
+import type { FileFacts } from '../facts/ir.js';
+import { analyze } from '../lint/analyze.js';
+import { discoverFiles } from '../lint/discover.js';
+import { readSource } from '../lint/read.js';
+import type { Finding } from '../lint/types.js';
+import { groupCrates, type CrateFiles, type InputFile } from '../model/crate-graph.js';
+import { ConfigStore, type ConfigEntry } from './config-store.js';
+import { findingToDiagnostic, noticeToDiagnostic, type CrateView, type FileView } from './diagnostics.js';
+import { splitLines } from './fixes.js';
+import { OpenDocument } from './document.js';
+
+/** Files that mark the folder a crate lives in. */
+export const SCOPE_MARKERS = [CONFIG_FILE_NAME, 'Cargo.toml', 'Kbuild', 'Makefile'];
+/** A scope with more `.rs` files than this is cut down to the document's own folder. */
+export const MAX_SCOPE_FILES = 2000;
+/** Facts kept for contents seen before (a file closed, reverted, or read again unchanged). */
+const FACTS_CACHE_SIZE = 4000;
+
+export interface FileResult {
+  diagnostics: Diagnostic[];
+  /** Changes whenever the diagnostics change (pull diagnostics' `resultId`). */
+  resultId: string;
+}
+
+interface SourceFile {
+  /** Absolute path, or the URI of a document that is not a file. */
+  path: string;
+  disk?: { text: string; facts: FileFacts };
+  open?: OpenDocument;
+}
+
+interface Scope {
+  /** The folder scanned; undefined for a document that is not a file (`untitled:`). */
+  dir?: string;
+  files: Set<string>;
+  config: ConfigEntry;
+}
+
+export interface FlushResult {
+  /** Files whose diagnostics changed. */
+  changed: Set<string>;
+  /** Files that were edited, opened or read again (their diagnostics are new, maybe equal). */
+  touched: Set<string>;
+}
+
+export class Project {
+  readonly configs = new ConfigStore();
+  private workspaceRoots: string[] = [];
+  private readonly files = new Map<string, SourceFile>();
+  private readonly uriToKey = new Map<string, string>();
+  private readonly scopes: Scope[] = [];
+  private readonly results = new Map<string, FileResult & { key: string }>();
+  /** Files of the crate each file was in when last analyzed. */
+  private readonly crateMembers = new Map<string, string[]>();
+  private readonly dirty = new Set<string>();
+  private readonly factsCache = new Map<string, FileFacts>();
+  private nextResultId = 1;
+
+  constructor(private readonly log: (message: string) => void) {}
+
+  setWorkspaceRoots(roots: string[]): void {
+    this.workspaceRoots = roots.map((r) => path.resolve(r));
+  }
+
+  /** The key a document is known by: its path for `file:` URIs, else the URI. */
+  keyOf(uri: string): string {
+    return this.uriToKey.get(uri) ?? uriToPath(uri) ?? uri;
+  }
+
+  document(uri: string): OpenDocument | undefined {
+    return this.files.get(this.keyOf(uri))?.open;
+  }
+
+  documentByKey(key: string): OpenDocument | undefined {
+    return this.files.get(key)?.open;
+  }
+
+  /** Folders whose `.rs` files the server reads (recursively), and folders of config files. */
+  watchedFolders(): { recursive: string[]; configDirs: string[] } {
+    return {
+      recursive: this.scopes.map((s) => s.dir).filter((d): d is string => d !== undefined),
+      configDirs: [...new Set(this.configs.files().map((c) => path.dirname(c.file)))],
+    };
+  }
+
+  /** The URI diagnostics of `key` are published under: the client's own for open documents. */
+  uriOf(key: string): string {
+    const open = this.files.get(key)?.open;
+    if (open) return open.uri;
+    return path.isAbsolute(key) ? pathToFileURL(key).href : key;
+  }
+
+  hasPendingWork(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Documents and files
+
+  open(uri: string, languageId: string, version: number, text: string): void {
+    const key = uriToPath(uri) ?? uri;
+    this.uriToKey.set(uri, key);
+    const file = this.files.get(key) ?? { path: key };
+    file.open = new OpenDocument(uri, languageId, version, text);
+    this.files.set(key, file);
+    this.ensureScope(key);
+    this.dirty.add(key);
+  }
+
+  change(uri: string, changes: TextDocumentContentChangeEvent[], version: number): void {
+    const key = this.keyOf(uri);
+    const doc = this.files.get(key)?.open;
+    if (!doc) {
+      this.log(`change for a document that is not open: ${uri}`);
+      return;
+    }
+    doc.applyChanges(changes, version);
+    this.dirty.add(key);
+  }
+
+  close(uri: string): void {
+    const key = this.keyOf(uri);
+    this.uriToKey.delete(uri);
+    const file = this.files.get(key);
+    if (!file?.open) return;
+    file.open = undefined;
+    // Unsaved changes are gone: the file is what the disk says again, if anything.
+    if (path.isAbsolute(key) && this.readDisk(file)) {
+      this.dirty.add(key);
+      return;
+    }
+    this.forgetFile(key);
+  }
+
+  /** A `.rs` file changed on disk (`workspace/didChangeWatchedFiles` or the folder watcher). */
+  diskChanged(absPath: string, deleted: boolean): void {
+    const file = this.files.get(absPath);
+    if (deleted) {
+      if (!file) return;
+      file.disk = undefined;
+      if (!file.open) this.forgetFile(absPath);
+      return;
+    }
+    if (file?.open) {
+      // The editor's text wins over the disk; keep the disk text for when it is closed.
+      this.readDisk(file);
+      return;
+    }
+    const scope = this.enclosingScope(absPath);
+    if (!scope) return; // not in any folder the server looks at
+    if (!scope.config.filter(absPath)) return;
+    const known = file ?? { path: absPath };
+    if (!this.readDisk(known)) return;
+    this.files.set(absPath, known);
+    scope.files.add(absPath);
+    this.dirty.add(absPath);
+  }
+
+  /**
+   * A `dmalint.toml` was created, changed or deleted. Scopes whose config changed are scanned
+   * again (its `[files]` globs may differ) and all their crates analyzed again.
+   */
+  configChanged(file: string, deleted: boolean): void {
+    if (deleted) this.configs.forget(file);
+    else this.configs.reload(file);
+    for (const scope of this.scopes) {
+      if (!scope.dir) continue;
+      const entry = this.configs.forDir(scope.dir);
+      if (entry === scope.config) continue;
+      scope.config = entry;
+      this.rescan(scope);
+    }
+  }
+
+  /** Known config files and the current problem of each. */
+  configProblems(): { file: string; error?: ConfigError }[] {
+    return this.configs.files();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Results
+
+  result(key: string): FileResult {
+    return this.results.get(key) ?? { diagnostics: [], resultId: 'empty' };
+  }
+
+  /** Every file of every scope with its diagnostics, analyzing crates not analyzed yet. */
+  allResults(): Map<string, FileResult> {
+    for (const scope of this.scopes) for (const f of scope.files) if (!this.results.has(f)) this.dirty.add(f);
+    this.flush();
+    const out = new Map<string, FileResult>();
+    for (const scope of this.scopes) for (const f of scope.files) out.set(f, this.result(f));
+    return out;
+  }
+
+  /** Parses what was edited and analyzes the crates of changed files. */
+  flush(): FlushResult {
+    const touched = new Set(this.dirty);
+    const changed = new Set<string>();
+    this.dirty.clear();
+    const byScope = new Map<Scope, string[]>();
+    for (const key of touched) {
+      const scope = this.scopeHolding(key);
+      if (!scope) {
+        // Not analyzed (excluded by the config, or gone): no diagnostics.
+        this.setResult(key, [], changed);
+        this.crateMembers.delete(key);
+        continue;
+      }
+      const list = byScope.get(scope);
+      if (list) list.push(key);
+      else byScope.set(scope, [key]);
+    }
+    for (const [scope, keys] of byScope) this.analyzeScope(scope, keys, changed);
+    return { changed, touched };
+  }
+
+  private analyzeScope(scope: Scope, keys: string[], changed: Set<string>): void {
+    const inputs: InputFile[] = [];
+    for (const key of scope.files) {
+      const facts = this.factsOf(key);
+      if (facts) inputs.push({ path: key, absPath: key, facts });
+    }
+    const crates = groupCrates(inputs);
+    const crateOf = new Map<string, CrateFiles>();
+    for (const c of crates) for (const f of c.files) crateOf.set(f.absPath, c);
+    const targets = new Set<CrateFiles>();
+    for (const key of keys) {
+      const now = crateOf.get(key);
+      if (now) targets.add(now);
+      // Files that shared its crate before (a `mod` line removed) need their new crate's results.
+      for (const mate of this.crateMembers.get(key) ?? []) {
+        const c = crateOf.get(mate);
+        if (c) targets.add(c);
+      }
+    }
+    for (const crate of targets) this.analyzeCrate(crate, scope, changed);
+  }
+
+  private analyzeCrate(crate: CrateFiles, scope: Scope, changed: Set<string>): void {
+    const inputs: InputFile[] = crate.files.map((f) => ({ path: f.path, absPath: f.absPath, facts: f.facts }));
+    const members = inputs.map((f) => f.path);
+    for (const m of members) this.crateMembers.set(m, members);
+    let findings: Finding[];
+    try {
+      findings = analyze(inputs, { rules: RULES, levels: scope.config.config.rules, api: scope.config.api });
+    } catch (e) {
+      // A rule that throws on some input must not take the server down; the crate gets no
+      // findings until the next change.
+      this.log(`analysis failed for the crate of ${crate.root.path}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      findings = [];
+    }
+    const byFile = new Map<string, Finding[]>(members.map((m) => [m, []]));
+    for (const f of findings) if (!f.suppression) byFile.get(f.primary.file)?.push(f);
+    const view = this.crateView(inputs);
+    const factsByKey = new Map(inputs.map((i) => [i.path, i.facts]));
+    for (const [key, list] of byFile) {
+      const diagnostics = list.map((f) => findingToDiagnostic(f, view));
+      if (factsByKey.get(key)?.truncated) diagnostics.push(noticeToDiagnostic({ file: key, kind: 'truncated', message: 'nesting too deep: parts of this file were not analyzed' })!);
+      this.setResult(key, diagnostics, changed);
+    }
+  }
+
+  private setResult(key: string, diagnostics: Diagnostic[], changed: Set<string>): void {
+    // `data` holds document versions; the diagnostics a user sees are the rest.
+    const shown = JSON.stringify(diagnostics.map((d) => ({ ...d, data: undefined })));
+    const old = this.results.get(key);
+    if (old && old.key === shown) {
+      old.diagnostics = diagnostics; // fresher `data`, same diagnostics
+      return;
+    }
+    if (!old && diagnostics.length === 0) {
+      this.results.set(key, { diagnostics, key: shown, resultId: String(this.nextResultId++) });
+      return;
+    }
+    this.results.set(key, { diagnostics, key: shown, resultId: String(this.nextResultId++) });
+    changed.add(key);
+  }
+
+  private crateView(inputs: InputFile[]): CrateView {
+    const views = new Map<string, FileView>();
+    const factsByKey = new Map(inputs.map((i) => [i.path, i.facts]));
+    return {
+      file: (key) => {
+        let v = views.get(key);
+        if (v) return v;
+        const source = this.files.get(key);
+        const text = source?.open?.text ?? source?.disk?.text;
+        const facts = factsByKey.get(key);
+        if (text === undefined || !facts) return undefined;
+        let lines: string[] | undefined;
+        v = { path: key, uri: this.uriOf(key), version: source?.open?.version ?? null, text, facts, lines: () => (lines ??= splitLines(text)) };
+        views.set(key, v);
+        return v;
+      },
+      uriOf: (key) => this.uriOf(key),
+      files: () => inputs.map((i) => ({ path: i.path, facts: i.facts })),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Scopes
+
+  private scopeHolding(key: string): Scope | undefined {
+    return this.scopes.find((s) => s.files.has(key));
+  }
+
+  private enclosingScope(absPath: string): Scope | undefined {
+    return this.scopes.find((s) => s.dir !== undefined && isInside(absPath, s.dir));
+  }
+
+  /** Finds or makes the scope of an opened document; undefined when the config excludes it. */
+  private ensureScope(key: string): Scope | undefined {
+    const holding = this.scopeHolding(key);
+    if (holding) return holding;
+    if (!path.isAbsolute(key)) {
+      // An unsaved buffer (`untitled:`) is a crate of its own, with the workspace's config.
+      const scope: Scope = { files: new Set([key]), config: this.configs.forDir(this.workspaceRoots[0] ?? process.cwd()) };
+      this.scopes.push(scope);
+      return scope;
+    }
+    const enclosing = this.enclosingScope(key);
+    if (enclosing) {
+      if (!enclosing.config.filter(key)) return undefined;
+      enclosing.files.add(key);
+      return enclosing;
+    }
+    const dir = this.scopeDirFor(key);
+    const config = this.configs.forDir(dir);
+    if (!config.filter(key)) return undefined;
+    const scope: Scope = { dir, files: new Set(), config };
+    // Scopes inside the new one become part of it.
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const inner = this.scopes[i].dir;
+      if (inner !== undefined && isInside(inner, dir)) this.scopes.splice(i, 1);
+    }
+    this.scopes.push(scope);
+    this.fillScope(scope, key);
+    scope.files.add(key);
+    return scope;
+  }
+
+  /** The folder to look for a file's crate in. */
+  scopeDirFor(absPath: string): string {
+    let dir = path.dirname(absPath);
+    const root = this.workspaceRoots.filter((r) => isInside(absPath, r)).sort((a, b) => b.length - a.length)[0];
+    for (;;) {
+      if (SCOPE_MARKERS.some((m) => isFile(path.join(dir, m)))) return dir;
+      if (root !== undefined && dir === root) return dir;
+      const parent = path.dirname(dir);
+      if (parent === dir) return path.dirname(absPath); // no marker anywhere: the file's folder
+      dir = parent;
+    }
+  }
+
+  /** Reads the `.rs` files of a scope's folder; `near` is the file that caused the scan. */
+  private fillScope(scope: Scope, near?: string): void {
+    const dir = scope.dir!;
+    let found = discoverFiles([dir], { filter: scope.config.filter }).files;
+    if (found.length > MAX_SCOPE_FILES && near) {
+      const own = path.dirname(near);
+      this.log(`${dir} holds ${found.length} .rs files (more than ${MAX_SCOPE_FILES}); only ${own} is read for crates`);
+      found = discoverFiles([own], { filter: scope.config.filter }).files.slice(0, MAX_SCOPE_FILES);
+    }
+    for (const abs of found) {
+      const file = this.files.get(abs) ?? { path: abs };
+      if (!file.open && !file.disk && !this.readDisk(file)) continue;
+      this.files.set(abs, file);
+      scope.files.add(abs);
+    }
+  }
+
+  private rescan(scope: Scope): void {
+    const before = [...scope.files];
+    scope.files.clear();
+    this.fillScope(scope);
+    // Open documents stay, unless the config now excludes them.
+    for (const key of before) {
+      const open = this.files.get(key)?.open;
+      if (open && scope.config.filter(key)) scope.files.add(key);
+    }
+    for (const key of new Set([...before, ...scope.files])) this.dirty.add(key);
+  }
+
+  private forgetFile(key: string): void {
+    for (const mate of this.crateMembers.get(key) ?? []) if (mate !== key) this.dirty.add(mate);
+    this.files.delete(key);
+    for (const s of this.scopes) s.files.delete(key);
+    this.crateMembers.delete(key);
+    this.dirty.add(key);
+  }
+
+  private factsOf(key: string): FileFacts | undefined {
+    const file = this.files.get(key);
+    if (file?.open) {
+      try {
+        return file.open.facts();
+      } catch (e) {
+        this.log(`cannot parse ${key}: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      }
+    }
+    return file?.disk?.facts;
+  }
+
+  /** Reads a file's disk text and facts; false when it cannot be read as a source file. */
+  private readDisk(file: SourceFile): boolean {
+    const r = readSource(file.path);
+    if (!r.ok) {
+      file.disk = undefined;
+      return false;
+    }
+    if (file.disk?.text === r.text) return true;
+    file.disk = { text: r.text, facts: this.cachedFacts(r.text) };
+    return true;
+  }
+
+  private cachedFacts(text: string): FileFacts {
+    const hash = createHash('sha1').update(text).digest('base64');
+    const hit = this.factsCache.get(hash);
+    if (hit) return hit;
+    const facts = extractFacts(text);
+    if (this.factsCache.size >= FACTS_CACHE_SIZE) this.factsCache.delete(this.factsCache.keys().next().value!);
+    this.factsCache.set(hash, facts);
+    return facts;
+  }
+}
+
+export function uriToPath(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return path.resolve(fileURLToPath(uri));
+  } catch {
+    return undefined;
+  }
+}
+
+export function isConfigFile(p: string): boolean {
+  return path.basename(p) === CONFIG_FILE_NAME;
+}
+
+function isInside(p: string, dir: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,108 @@
+// The language server's incremental facts must equal a full extraction of the same text, after
+// any edits: tree edits, the incremental reparse and the reuse of unchanged items included.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { extractFacts } from '../src/facts/extract.js';
+import { OpenDocument } from '../src/lsp/document.js';
+import { IncrementalFacts } from '../src/lsp/incremental-facts.js';
+import { parseRust } from '../src/syntax/parser.js';
+import { NIC_HW, NIC_MAIN } from './lsp-client.js';
+
+const fixturesDir = path.resolve(__dirname, '..', 'fixtures');
+
+function fixtureTexts(): string[] {
+  const out = [NIC_MAIN, NIC_HW];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (out.length >= 12) return;
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name.endsWith('.rs')) out.push(fs.readFileSync(full, 'utf8'));
+    }
+  };
+  if (fs.existsSync(fixturesDir)) walk(fixturesDir);
+  return out;
+}
+
+const texts = fixtureTexts();
+
+/** Pieces that move lines, open and close blocks, and write comments and suppressions. */
+const PIECES = ['x', ' ', '\n', '\r\n', '{', '}', '(', ';', '"', 'é😀', '// note\n', '/* c */', '#[inline]\n', 'fn extra() {}\n', '// dmalint-allow(coherent_outside_probe): reason\n', '} // dmalint-allow(unused): y\n'];
+
+const edit = fc.record({
+  at: fc.double({ min: 0, max: 1, noNaN: true }),
+  remove: fc.nat({ max: 6 }),
+  insert: fc.oneof(fc.constantFrom(...PIECES), fc.string({ maxLength: 4 })),
+});
+
+interface Edit {
+  at: number;
+  remove: number;
+  insert: string;
+}
+
+/** An edit as LSP sends it, for `text`: a range (positions as the client computes them) and its replacement. */
+function lspChange(text: string, e: Edit) {
+  const plain = TextDocument.create('file:///plain.rs', 'rust', 1, text);
+  const start = Math.floor(e.at * text.length);
+  const end = Math.min(text.length, start + e.remove);
+  return { range: { start: plain.positionAt(start), end: plain.positionAt(end) }, text: e.insert };
+}
+
+describe('incremental facts', () => {
+  it('equal a full extraction after any sequence of edits', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 6 }), (which, edits) => {
+        let text = texts[which];
+        const doc = new OpenDocument('file:///t.rs', 'rust', 1, text);
+        doc.facts();
+        edits.forEach((e, i) => {
+          const change = lspChange(text, e);
+          doc.applyChanges([change], i + 2);
+          const expected = TextDocument.applyEdits(TextDocument.create('file:///plain.rs', 'rust', 1, text), [{ range: change.range, newText: change.text }]);
+          text = doc.text;
+          expect(text).toBe(expected);
+          expect(doc.facts()).toEqual(extractFacts(text));
+        });
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('equal a full extraction when several changes come in one notification', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 2, maxLength: 5 }), (which, edits) => {
+        let text = texts[which];
+        const doc = new OpenDocument('file:///t.rs', 'rust', 1, text);
+        doc.facts();
+        const changes = edits.map((e) => {
+          const change = lspChange(text, e);
+          text = TextDocument.applyEdits(TextDocument.create('file:///plain.rs', 'rust', 1, text), [{ range: change.range, newText: change.text }]);
+          return change;
+        });
+        doc.applyChanges(changes, 2);
+        expect(doc.text).toBe(text);
+        expect(doc.facts()).toEqual(extractFacts(text));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('extracts again only the item that changed', () => {
+    const inc = new IncrementalFacts();
+    inc.update(NIC_MAIN, parseRust(NIC_MAIN));
+    const typed = NIC_MAIN.replace('64, GFP_KERNEL', '65, GFP_KERNEL');
+    const facts = inc.update(typed, parseRust(typed));
+    expect(inc.lastStats).toMatchObject({ extracted: 1, full: false });
+    expect(inc.lastStats.reused).toBeGreaterThan(3);
+    expect(facts).toEqual(extractFacts(typed));
+    // A line added at the top moves every item: reused, not extracted.
+    const moved = `// one more line\n${typed}`;
+    const shifted = inc.update(moved, parseRust(moved));
+    expect(inc.lastStats.extracted).toBe(1);
+    expect(shifted).toEqual(extractFacts(moved));
+  });
+});

@@ -1,0 +1,343 @@
+// End-to-end tests of `dmalint lsp`: a real server process, JSON-RPC over its stdio.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type {
+  ClientCapabilities,
+  CodeAction,
+  Diagnostic,
+  DocumentDiagnosticReport,
+  Hover,
+  TextEdit,
+  WorkspaceDiagnosticReport,
+} from 'vscode-languageserver-protocol';
+import { parseRust } from '../src/syntax/parser.js';
+import { NIC_HW, NIC_HW_DROP, NIC_MAIN, TestClient, positionAt, rangeOf, tempProject, uriOf } from './lsp-client.js';
+
+const PUSH: ClientCapabilities = {
+  workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } },
+  window: { showDocument: { support: true } },
+  textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true }, hover: { contentFormat: ['markdown', 'plaintext'] } },
+};
+
+const PULL: ClientCapabilities = {
+  ...PUSH,
+  workspace: { ...PUSH.workspace, diagnostics: { refreshSupport: true } },
+  textDocument: { ...PUSH.textDocument, diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false } },
+};
+
+const clients: TestClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.kill();
+});
+
+async function start(files: Record<string, string>, capabilities = PUSH): Promise<{ client: TestClient; root: string }> {
+  const root = tempProject(files);
+  const client = await TestClient.start({ root, capabilities });
+  clients.push(client);
+  return { client, root };
+}
+
+const FREE_RULE = 'dma_free_without_quiesce';
+const rules = (p: { diagnostics: Diagnostic[] }) => p.diagnostics.map((d) => d.code);
+
+/** An unbind() that stops the engine, for main.rs. */
+const UNBIND = `
+    fn unbind(pdev: &pci::Device<Core>, this: Pin<&Self>) {
+        if let Ok(b) = this.bar.access(pdev.as_ref()) {
+            b.write32(0, RING_BASE);
+        }
+    }
+`;
+
+describe('dmalint lsp', () => {
+  it('answers initialize with incremental sync and push diagnostics for a push client', async () => {
+    const { client } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
+    const caps = client.initializeResult.capabilities;
+    expect(client.initializeResult.serverInfo?.name).toBe('dmalint');
+    expect(caps.textDocumentSync).toMatchObject({ openClose: true, change: 2 });
+    expect(caps.codeActionProvider).toBeTruthy();
+    expect(caps.hoverProvider).toBe(true);
+    expect(caps.diagnosticProvider).toBeUndefined();
+    await client.waitUntil('file watcher registration', () => client.registrations.some((r) => r.method === 'workspace/didChangeWatchedFiles'));
+  });
+
+  it('publishes a finding with rule, link, severity, related locations and data, and clears it when fixed', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    const first = await client.diagnosticsFor(uri, (p) => p.version === 1);
+    expect(rules(first)).toEqual([FREE_RULE]);
+    const d = first.diagnostics[0];
+    expect(d.source).toBe('dmalint');
+    expect(d.severity).toBe(1);
+    expect(d.codeDescription?.href).toMatch(/dma_free_without_quiesce\.md$/);
+    expect(d.range).toEqual(rangeOf(NIC_MAIN, 'ring: CoherentAllocation<u64>'));
+    expect(d.message).toContain('`ring`');
+    expect(d.relatedInformation?.map((r) => r.location.range.start.line)).toEqual([
+      rangeOf(NIC_MAIN, 'ring.dma_handle()').start.line,
+      rangeOf(NIC_MAIN, 'impl pci::Driver for Nic').start.line,
+    ]);
+    expect(d.relatedInformation?.every((r) => r.location.uri === uri)).toBe(true);
+    expect(d.data).toMatchObject({ rule: FREE_RULE, version: 1 });
+
+    // Type the fix in: an unbind() that writes the device's control register.
+    const at = positionAt(NIC_MAIN, NIC_MAIN.lastIndexOf('}'));
+    await client.change(uri, 2, [{ range: { start: at, end: at }, text: UNBIND }]);
+    const fixed = await client.diagnosticsFor(uri, (p) => p.version === 2);
+    expect(fixed.diagnostics).toEqual([]);
+
+    // And take it out again, one edit that deletes the inserted lines.
+    const end = positionAt(NIC_MAIN.slice(0, NIC_MAIN.lastIndexOf('}')) + UNBIND, NIC_MAIN.lastIndexOf('}') + UNBIND.length);
+    await client.change(uri, 3, [{ range: { start: at, end }, text: '' }]);
+    const back = await client.diagnosticsFor(uri, (p) => p.version === 3);
+    expect(rules(back)).toEqual([FREE_RULE]);
+  });
+
+  it('updates a file when the other file of its crate is edited, open or on disk', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
+    const mainUri = uriOf(path.join(root, 'main.rs'));
+    const hwPath = path.join(root, 'hw.rs');
+    const hwUri = uriOf(hwPath);
+    await client.open(mainUri, NIC_MAIN);
+    await client.diagnosticsFor(mainUri, (p) => rules(p).includes(FREE_RULE));
+
+    // hw.rs open in the editor: a Drop that stops the device fixes main.rs.
+    await client.open(hwUri, NIC_HW);
+    await client.diagnosticsFor(hwUri, (p) => p.version === 1);
+    const mark = client.published.length;
+    const end = positionAt(NIC_HW, NIC_HW.length);
+    await client.change(hwUri, 2, [{ range: { start: end, end }, text: NIC_HW_DROP }]);
+    const cleared = await client.diagnosticsFor(mainUri, () => true, mark);
+    expect(cleared.diagnostics).toEqual([]);
+    expect(cleared.version).toBe(1);
+
+    // Closed again, hw.rs is what the disk says (no Drop): the finding is back.
+    const mark2 = client.published.length;
+    await client.notify('textDocument/didClose', { textDocument: { uri: hwUri } });
+    expect(rules(await client.diagnosticsFor(mainUri, () => true, mark2))).toEqual([FREE_RULE]);
+
+    // Saved by another program: the file watcher event brings the change in.
+    const mark3 = client.published.length;
+    fs.writeFileSync(hwPath, NIC_HW + NIC_HW_DROP);
+    await client.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: hwUri, type: 2 }] });
+    expect((await client.diagnosticsFor(mainUri, () => true, mark3)).diagnostics).toEqual([]);
+
+    // Deleted: main.rs's `mod hw;` finds nothing, so no Drop, so the finding returns.
+    const mark4 = client.published.length;
+    fs.rmSync(hwPath);
+    await client.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: hwUri, type: 3 }] });
+    expect(rules(await client.diagnosticsFor(mainUri, () => true, mark4))).toEqual([FREE_RULE]);
+  });
+
+  it('offers a suppression with the reason selected, and an unbind() skeleton', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    const published = await client.diagnosticsFor(uri, (p) => p.version === 1);
+    const diagnostic = published.diagnostics[0];
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: diagnostic.range,
+      context: { diagnostics: [diagnostic] },
+    });
+    expect(actions.map((a) => a.title)).toEqual([
+      'Add an unbind() skeleton to `impl pci::Driver for Nic` to stop the device',
+      'Suppress `dma_free_without_quiesce` here with a dmalint-allow comment',
+    ]);
+    for (const a of actions) expect(a.kind).toBe('quickfix');
+
+    // The suppression goes above the struct's attribute, the placeholder gets selected.
+    const suppress = actions[1];
+    let doc = TextDocument.create(uri, 'rust', 1, NIC_MAIN);
+    const edits = editsFor(suppress, uri, 1);
+    doc = TextDocument.create(uri, 'rust', 2, TextDocument.applyEdits(doc, edits));
+    expect(doc.getText()).toContain('// dmalint-allow(dma_free_without_quiesce): <reason>\n#[pin_data]\nstruct Nic {');
+    expect(suppress.command?.command).toBe('dmalint.selectPlaceholder');
+    await client.request('workspace/executeCommand', { command: suppress.command!.command, arguments: suppress.command!.arguments });
+    expect(client.shown).toHaveLength(1);
+    const selection = client.shown[0].selection!;
+    expect(doc.getText(selection)).toBe('<reason>');
+
+    await client.change(uri, 2, edits.map((e) => ({ range: e.range, text: e.newText })));
+    expect((await client.diagnosticsFor(uri, (p) => p.version === 2)).diagnostics).toEqual([]);
+
+    // The reason is written in; the suppression still holds.
+    await client.change(uri, 3, [{ range: selection, text: 'the device is reset by the bus on remove' }]);
+    expect((await client.diagnosticsFor(uri, (p) => p.version === 3)).diagnostics).toEqual([]);
+  });
+
+  it('applies the unbind() skeleton as code that parses, and stops offering it', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    const diagnostic = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics[0];
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } });
+    const edits = editsFor(actions[0], uri, 1);
+    const text = TextDocument.applyEdits(TextDocument.create(uri, 'rust', 1, NIC_MAIN), edits);
+    expect(text).toContain('    }\n\n    fn unbind(pdev: &pci::Device<Core>, this: Pin<&Self>) {\n        // Stop the device');
+    expect(parseRust(text).rootNode.hasError).toBe(false);
+    await client.change(uri, 2, [{ text }]);
+    // The skeleton does not stop anything yet: the finding stays, and points at the new unbind().
+    const after = await client.diagnosticsFor(uri, (p) => p.version === 2);
+    expect(rules(after)).toEqual([FREE_RULE]);
+    const unbindLine = rangeOf(text, 'fn unbind').start.line;
+    expect(after.diagnostics[0].relatedInformation?.some((r) => r.location.range.start.line === unbindLine)).toBe(true);
+    const again = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: after.diagnostics[0].range, context: { diagnostics: after.diagnostics } });
+    expect(again.map((a) => a.title)).toEqual(['Suppress `dma_free_without_quiesce` here with a dmalint-allow comment']);
+  });
+
+  it('sends snippets to clients that take snippet edits', async () => {
+    const caps: ClientCapabilities = { ...PUSH, workspace: { ...PUSH.workspace, workspaceEdit: { documentChanges: true, snippetEditSupport: true } as never } };
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW }, caps);
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    const diagnostic = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics[0];
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } });
+    const suppress = actions.find((a) => a.title.startsWith('Suppress'))!;
+    expect(suppress.command).toBeUndefined();
+    const change = suppress.edit!.documentChanges![0] as { edits: { snippet: { kind: string; value: string } }[] };
+    expect(change.edits[0].snippet).toEqual({ kind: 'snippet', value: '// dmalint-allow(dma_free_without_quiesce): ${1:<reason>}\n' });
+  });
+
+  it('explains the rule on hover over a diagnostic, and nothing elsewhere', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    await client.diagnosticsFor(uri, (p) => p.version === 1);
+    const on = rangeOf(NIC_MAIN, 'CoherentAllocation<u64>,').start;
+    const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: on });
+    const value = (hover?.contents as { kind: string; value: string }).value;
+    expect((hover?.contents as { kind: string }).kind).toBe('markdown');
+    expect(value).toContain('**dma_free_without_quiesce**');
+    expect(value).toContain('How to fix');
+    expect(hover?.range).toEqual(rangeOf(NIC_MAIN, 'ring: CoherentAllocation<u64>'));
+    const off = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(NIC_MAIN, 'RING_BASE').start });
+    expect(off).toBeNull();
+  });
+
+  it('serves pull diagnostics to a pull client, with resultIds, refresh and workspace reports, and never pushes', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW }, PULL);
+    expect(client.initializeResult.capabilities.diagnosticProvider).toMatchObject({ interFileDependencies: true, workspaceDiagnostics: true });
+    const uri = uriOf(path.join(root, 'main.rs'));
+    const hwUri = uriOf(path.join(root, 'hw.rs'));
+    await client.open(uri, NIC_MAIN);
+    const first = await client.request<DocumentDiagnosticReport & { items: Diagnostic[]; resultId: string }>('textDocument/diagnostic', { textDocument: { uri } });
+    expect(first.kind).toBe('full');
+    expect(first.items.map((d) => d.code)).toEqual([FREE_RULE]);
+    const same = await client.request<DocumentDiagnosticReport>('textDocument/diagnostic', { textDocument: { uri }, previousResultId: first.resultId });
+    expect(same).toEqual({ kind: 'unchanged', resultId: first.resultId });
+
+    // Fixing it from hw.rs: the server asks the client to pull again.
+    await client.open(hwUri, NIC_HW);
+    await client.request('textDocument/diagnostic', { textDocument: { uri: hwUri } });
+    const end = positionAt(NIC_HW, NIC_HW.length);
+    await client.change(hwUri, 2, [{ range: { start: end, end }, text: NIC_HW_DROP }]);
+    await client.waitUntil('workspace/diagnostic/refresh', () => client.refreshes > 0);
+    const now = await client.request<DocumentDiagnosticReport & { items?: Diagnostic[] }>('textDocument/diagnostic', { textDocument: { uri }, previousResultId: first.resultId });
+    expect(now.kind).toBe('full');
+    expect(now.items).toEqual([]);
+
+    const workspace = await client.request<WorkspaceDiagnosticReport>('workspace/diagnostic', { previousResultIds: [] });
+    const byUri = new Map(workspace.items.map((i) => [i.uri, i]));
+    expect([...byUri.keys()].sort()).toEqual([hwUri, uri].sort());
+    expect(byUri.get(uri)).toMatchObject({ kind: 'full', items: [], version: 1 });
+    const again = await client.request<WorkspaceDiagnosticReport>('workspace/diagnostic', {
+      previousResultIds: workspace.items.map((i) => ({ uri: i.uri, value: i.resultId! })),
+    });
+    expect(again.items.every((i) => i.kind === 'unchanged')).toBe(true);
+
+    // A round trip after the last change: any push would have arrived by now.
+    await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } });
+    expect(client.published).toEqual([]);
+  });
+
+  it('reloads dmalint.toml on change, reports a broken one and keeps the last good settings', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW, 'dmalint.toml': '' });
+    const uri = uriOf(path.join(root, 'main.rs'));
+    const configPath = path.join(root, 'dmalint.toml');
+    const configUri = uriOf(configPath);
+    await client.open(uri, NIC_MAIN);
+    expect((await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics[0].severity).toBe(1);
+
+    const write = async (text: string) => {
+      const mark = client.published.length;
+      fs.writeFileSync(configPath, text);
+      await client.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: configUri, type: 2 }] });
+      return mark;
+    };
+    let mark = await write('[rules]\ndma_free_without_quiesce = "warn"\n');
+    expect((await client.diagnosticsFor(uri, () => true, mark)).diagnostics[0].severity).toBe(2);
+
+    mark = await write('[rules]\ndma_free_without_quiesce = "warn"\nno_such_rule = "deny"\n');
+    const configDiagnostics = await client.diagnosticsFor(configUri, (p) => p.diagnostics.length > 0, mark);
+    expect(configDiagnostics.diagnostics[0].range.start.line).toBe(2);
+    expect(configDiagnostics.diagnostics[0].message).toContain('unknown rule `no_such_rule`');
+    await client.waitUntil('showMessage', () => client.messages.length > 0);
+    expect(client.messages[0].type).toBe(1);
+    expect(client.messages[0].message).toContain('no_such_rule');
+    // The last good config (warn) still applies.
+    await client.change(uri, 2, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: ' ' }]);
+    expect((await client.diagnosticsFor(uri, (p) => p.version === 2)).diagnostics[0].severity).toBe(2);
+
+    mark = await write('[rules]\ndma_free_without_quiesce = "allow"\n');
+    expect((await client.diagnosticsFor(uri, () => true, mark)).diagnostics).toEqual([]);
+    expect((await client.diagnosticsFor(configUri, () => true, mark)).diagnostics).toEqual([]);
+  });
+
+  it('watches folders itself when the client does not', async () => {
+    const caps: ClientCapabilities = { ...PUSH, workspace: { workspaceEdit: { documentChanges: true } } };
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW }, caps);
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    await client.diagnosticsFor(uri, (p) => rules(p).includes(FREE_RULE));
+    expect(client.registrations).toEqual([]);
+    const mark = client.published.length;
+    fs.writeFileSync(path.join(root, 'hw.rs'), NIC_HW + NIC_HW_DROP);
+    expect((await client.diagnosticsFor(uri, () => true, mark)).diagnostics).toEqual([]);
+  });
+
+  it('answers a bad request with an error and keeps serving', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await expect(client.request('textDocument/hover', { textDocument: null, position: 'nowhere' })).rejects.toThrow(/hover failed/);
+    await client.notify('textDocument/didChange', { textDocument: { uri: 'file:///not/open.rs', version: 1 }, contentChanges: [{ text: 'x' }] });
+    await client.notify('textDocument/didOpen', { textDocument: null });
+    await client.open(uri, NIC_MAIN);
+    expect(rules(await client.diagnosticsFor(uri, (p) => p.version === 1))).toEqual([FREE_RULE]);
+    expect(client.logs.some((l) => l.includes('didOpen failed'))).toBe(true);
+  });
+
+  it('exits 0 after shutdown and exit', async () => {
+    const { client } = await start({ 'main.rs': NIC_MAIN });
+    expect(await client.shutdown()).toBe(0);
+  });
+
+  it('exits when its input ends', async () => {
+    const { client } = await start({ 'main.rs': NIC_MAIN });
+    client.proc.stdin!.end();
+    expect(await client.waitForExit()).not.toBeNull();
+  });
+
+  it('exits when the editor process named in initialize is gone', async () => {
+    const parent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 100000)']);
+    const root = tempProject({ 'main.rs': NIC_MAIN });
+    const client = await TestClient.start({ root, capabilities: PUSH, processId: parent.pid! });
+    clients.push(client);
+    parent.kill();
+    // The server polls its parent every few seconds.
+    expect(await client.waitForExit(20_000)).not.toBeNull();
+  }, 30_000);
+});
+
+/** The text edits of a code action for `uri`, checking the document version it was made for. */
+function editsFor(action: CodeAction, uri: string, version: number): TextEdit[] {
+  const change = action.edit?.documentChanges?.find((c) => 'textDocument' in c && c.textDocument.uri === uri) as
+    | { textDocument: { version: number | null }; edits: TextEdit[] }
+    | undefined;
+  if (!change) throw new Error(`no edit of ${uri} in ${JSON.stringify(action.edit)}`);
+  expect(change.textDocument.version).toBe(version);
+  return change.edits;
+}
