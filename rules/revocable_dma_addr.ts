@@ -18,21 +18,23 @@ export const rule: DmaRule = {
     whatItDoes: [
       'Finds code that relies on revocation for DMA addresses. It reports:',
       '',
-      '- **types**: a kernel `Revocable<T>` or `Devres<T>` whose `T` is a DMA address (`DmaAddress`, `dma_addr_t`, `bindings::dma_addr_t`) or a crate type that holds one in a field (up to three structs deep), wherever the type is written: a struct or enum field, a `static`, a local with a declared type, through `use .. as` renames, `type` aliases and wrappers such as `KVec<Devres<T>>` or `Option<KBox<Revocable<T>>>`. A `Devres::new`, `Devres::new_foreign_owned`, `Revocable::new` or `devres::register` call whose data argument is such a value is reported too, unless a field or static of the same type is already reported;',
-      '- **flows**: a DMA address taken out of a revocable guard over DMA memory (`dma_handle()`, `dma_handle_with_offset()`, `dma_address()`, `*guard` or a field of address type) through `try_access()` (with `let`, `let else`, `if let`, `match`), `try_access_with(|x| ..)`, `try_access_with_guard(..)`, `access(dev)`, or `.map(|x| ..)` on such a guard, when the address is written to a register or with `dma_write!` (inside or after the guard), stored into a field, an atomic or a static, returned from the function, returned from the closure and then used, or kept in a variable that is used after the guard ended. An address handed to a crate function that writes it to the device or stores it is followed into that function.',
+      '- **types**: a kernel `Revocable<T>` or `Devres<T>` whose `T` is a DMA address (`DmaAddress`, `dma_addr_t`, `bindings::dma_addr_t`) or a crate type that holds one in a field (up to three structs deep), wherever the type is written: a struct or enum field, a `static`, or a local with a declared type, seen through `use .. as` renames, `type` aliases and wrappers such as `KVec<Devres<T>>` or `Option<KBox<Revocable<T>>>`. Each `Devres::new`, `Devres::new_foreign_owned`, `Revocable::new` or `devres::register` call whose data argument is, or holds, a DMA address is a finding of its own (the place where the value is constructed).',
+      '- **flows**: a DMA address taken out of a revocable guard over DMA memory (`dma_handle()`, `dma_handle_with_offset()`, `dma_address()`, a crate method returning an address, `*guard` or a field of address type) through `try_access()` (bound with `let`, `let else`, `if let`, `while let` or `match`, or used as a temporary), `try_access_with(|x| ..)`, `try_access_with_guard(..)`, `access(dev)`, or `.map(|x| ..)` on such a guard, when the address is written to a register or with `dma_write!`, stored into a field, an atomic, a static or a crate struct value, returned from the function, returned from the closure and then used, or kept in a variable that is used after the guard ended. An address handed to a crate function is followed into it: the call is reported when that function writes it to the device or stores it.',
       '',
-      'The primary location is the expression that takes the address out; a related location shows the guard and where it ends.',
+      'A register write *inside* the guard is reported too: the device keeps the address after the guard ends, so it is the same bug. The correct pattern does not fire, because there the guard is over the MMIO handle (`Devres<Bar>`, `Devres<IoMem>`) and the address comes from memory the driver data owns outright.',
+      '',
+      'The primary location is the expression that takes the address out; related locations show the guard (with the line where it ends) and where the address goes.',
     ].join('\n'),
     whyBad: [
       'A revocable guard is an RCU read-side critical section around CPU code: `revoke()` (run by devres when the driver unbinds) waits until no CPU holds the guard, then drops the value. It does not wait for the device. A DMA address handed to the hardware lives on in its registers and descriptors after the guard is gone, so the critical section would have to bracket the whole life of the address in the device, until the device is told to forget it. No guard can do that.',
       '',
       'In device-state terms: the address is given to the device while the driver is attached; when the driver is unbound (the Zombie state, then No Driver), devres revokes and frees the memory behind the revocable, but nothing told the device to stop. The device then reads or writes freed memory: a use-after-free done by hardware, which neither the borrow checker nor KASAN sees.',
       '',
-      'Writing the address to a register *inside* the guard is reported for the same reason: the register keeps the address after the guard ends.',
+      'Handing the address to the device *inside* the guard is no better: the register or descriptor keeps the address after the guard ends, and the guard ends long before the device is told to forget it.',
     ].join('\n'),
     badExamples: [
       {
-        title: 'an address kept behind Devres (2025 API)',
+        title: 'an address kept behind Devres, 2025 API',
         code: `struct Queue {
     ring: CoherentAllocation<u64>,
     // revoked on unbind, but the device still holds the address
@@ -46,7 +48,7 @@ fn probe(pdev: &pci::Device<Core>, _info: &Self::IdInfo) -> Result<Pin<KBox<Self
 }`,
       },
       {
-        title: 'an address taken out of a guard and written to the device (2025 API)',
+        title: 'an address taken out of a guard and written to the device, 2025 API',
         code: `struct Nic {
     ring: Devres<CoherentAllocation<u64>>,
     bar: Devres<pci::Bar<0x1000>>,
@@ -59,7 +61,7 @@ fn start(&self, dev: &Device<Bound>) -> Result {
 }`,
       },
       {
-        title: 'an address returned from a guard closure (2026 API)',
+        title: 'an address returned from a guard closure, 2026 API',
         code: `struct Engine {
     cmds: Devres<Coherent<[u32]>>,
     bar: Devres<pci::Bar<0x1000>>,
@@ -72,7 +74,7 @@ fn cmd_base(&self) -> Option<DmaAddress> {
     ],
     goodExamples: [
       {
-        title: 'the driver data owns the buffer, MMIO is what is revocable (2025 API)',
+        title: 'the driver data owns the buffer and only MMIO is revocable, 2025 API',
         code: `struct Nic {
     ring: CoherentAllocation<u64>,       // owned outright, freed after unbind()
     bar: Devres<pci::Bar<0x1000>>,        // revocable: only CPU uses it
@@ -91,7 +93,7 @@ fn unbind(pdev: &pci::Device<Core>, this: Pin<&Self>) {
 }`,
       },
       {
-        title: 'the same with the 2026 API',
+        title: 'the same with a guard of the MMIO handle, 2026 API',
         code: `struct Engine {
     cmds: Coherent<[u32]>,
     bar: Devres<pci::Bar<0x1000>>,
@@ -111,11 +113,11 @@ fn start(&self) -> Result {
       'To suppress a finding, write `// dmalint-allow(revocable_dma_addr): <reason>` on the line before it, at the end of its line, or before the enclosing item.',
     ].join('\n'),
     limits: [
-      'Flows are followed inside one function, plus one level into crate functions that receive the address as an argument (up to four calls deep). An address that leaves through a reference parameter, a closure stored for later, a trait object or a function pointer is not followed. A guard passed to another function is not followed either.',
+      'Flows are followed inside one function, in order and with scopes, plus into crate functions that receive the address as an argument (up to four calls deep). An address that leaves through a reference parameter, a closure stored for later, a trait object or a function pointer is not followed, nor is a guard passed to another function.',
       '',
-      'Types come from declarations and simple inference: a guard over a value whose type dmalint cannot infer is not tracked. Only kernel `Revocable`/`Devres` count; a crate type of the same name is not the kernel wrapper and is ignored.',
+      'Guards are recognised from types: a guard over a value whose type dmalint cannot infer is not tracked. Only the kernel `Revocable`/`Devres` count; a crate type of the same name is not the kernel wrapper and is ignored. Addresses stored inside DMA memory (descriptors the device fills in) are the device\'s data, not a DMA address kept behind the wrapper, and are not searched.',
       '',
-      'A value is "used after the guard" when it is passed to a function or method that is not a crate function, stored, returned or written to the device; reading it in a comparison or a log macro does not count. Crate functions are followed instead, so an address handed to a crate function that only logs it is not reported.',
+      'Arithmetic and conversions keep a value an address (`addr >> 32`, `u64::from(addr)`). After the guard ended, passing the address to code outside the crate counts as a use; reading it in a comparison or a log macro does not, and neither does a crate function that only logs or compares it. Building a crate struct value that holds the address counts as storing it.',
     ].join('\n'),
     tags: ['dma', 'devres', 'revocable', 'correctness'],
     links: [
@@ -143,6 +145,8 @@ const GUARD_PASS_METHODS = new Set(['unwrap', 'expect', 'unwrap_unchecked', 'ok_
 const GUARD_CLOSURE_ADAPTORS = new Set(['map', 'and_then', 'map_or', 'map_or_else', 'inspect', 'is_some_and', 'is_ok_and']);
 /** Iterator adaptors seen through to the collection a `for` loop walks. */
 const ITER_METHODS = new Set(['iter', 'iter_mut', 'into_iter', 'enumerate']);
+/** Core conversions and arithmetic helpers that pass a value on. */
+const VALUE_CONVERSIONS = new Set(['from', 'try_from', 'into', 'try_into', 'min', 'max', 'clamp', 'to_le', 'to_be', 'from_le', 'from_be', 'unwrap_or', 'unwrap_or_default', 'unwrap_or_else']);
 /** Result types that cannot carry an address on. */
 const NON_DATA_TYPES = new Set(['bool', 'char', 'str', 'CStr', 'String', 'Error']);
 /** Binary operators whose result says nothing about the address (a comparison reads it, no more). */
@@ -163,9 +167,20 @@ function isRevocable(api: KernelApi, t: NType | undefined): boolean {
   return !!t && t.kind === 'path' && !t.local && api.revocableTypes.has(t.name) && t.args.length > 0;
 }
 
-/** The ownership path (crate struct fields) from `t` down to a DMA address, `[]` when `t` is one. */
+function isDmaBuffer(api: KernelApi, t: NType): boolean {
+  return t.kind === 'path' && !t.local && api.dmaBufferTypes.has(t.name);
+}
+
+/**
+ * The ownership path (crate struct fields) from `t` down to a DMA address, `[]` when `t` is one.
+ * DMA memory is not searched: addresses stored in it (descriptors) are the device's data, not a
+ * value the CPU keeps.
+ */
 function addressPath(crate: Crate, t: NType): string[] | undefined {
-  const hit = crate.ownedPaths(t, (x) => isAddress(crate.api, x)).find((p) => p.steps.length <= MAX_STRUCT_LEVELS);
+  const api = crate.api;
+  const hit = crate
+    .ownedPaths(t, (x) => isAddress(api, x) || isDmaBuffer(api, x))
+    .find((p) => isAddress(api, p.found) && p.steps.length <= MAX_STRUCT_LEVELS);
   return hit?.steps.map((s) => `${s.struct.name}::${s.field}`);
 }
 
@@ -592,8 +607,7 @@ class GuardFlow {
   /** A DMA address, DMA memory, or a crate type holding either. */
   private holdsDma(t: NType): boolean {
     const api = this.api;
-    const isDma = (x: NType) => isAddress(api, x) || (x.kind === 'path' && !x.local && api.dmaBufferTypes.has(x.name));
-    return this.crate.ownedPaths(t, isDma).some((p) => p.steps.length <= MAX_STRUCT_LEVELS);
+    return this.crate.ownedPaths(t, (x) => isAddress(api, x) || isDmaBuffer(api, x)).some((p) => p.steps.length <= MAX_STRUCT_LEVELS);
   }
 
   /** A guard created by an access call (`x.try_access()`, `x.access(dev)`), once per call expression. */
@@ -1016,7 +1030,7 @@ class GuardFlow {
         this.handOver(callee, argTaints, 0, e.span);
         return recvTaint ?? (this.returnsData(callee) ? argTaint : undefined);
       }
-      this.usedAfter(argTaints, e.nameSpan, `passed to \`${e.name}()\``);
+      if (!isValueConversion(e.name)) this.usedAfter(argTaints, e.nameSpan, `passed to \`${e.name}()\``);
     }
     return recvTaint ?? argTaint;
   }
@@ -1034,8 +1048,8 @@ class GuardFlow {
     const tainted = taints.find((t) => t);
     if (!tainted || inert || e.callee.k !== 'path') return tainted;
     const name = e.callee.segs[e.callee.segs.length - 1];
-    // `Some(a)`, `Ok(a)`, a tuple struct or variant: the value is carried on, not used.
-    if (/^[A-Z]/.test(name)) return tainted;
+    // `Some(a)`, `Ok(a)`, a tuple struct or variant, `u64::from(a)`: the value is carried on, not used.
+    if (/^[A-Z]/.test(name) || isValueConversion(name)) return tainted;
     const callee = this.crate.resolveCall(e, this.fn, this.env)[0];
     if (callee) {
       this.handOver(callee, taints, e.callee.segs.length > 1 && callee.facts.self ? 1 : 0, e.span);
@@ -1098,6 +1112,11 @@ class GuardFlow {
     if (frame) frame.push(t);
     else if (!inert) this.sink(t, 'return', e.span, `\`${this.fn.label}\``);
   }
+}
+
+/** Arithmetic and conversions (`u64::from(a)`, `a.wrapping_add(n)`, `max(a, b)`): the value is carried on, not used. */
+function isValueConversion(name: string): boolean {
+  return VALUE_CONVERSIONS.has(name) || /^(wrapping|checked|saturating|overflowing)_/.test(name);
 }
 
 function close(guards: Guard[], endLine: number): void {
