@@ -1,27 +1,303 @@
-// Where facts come from: extracted here, from a cache, or in worker threads.
-import type { FileFacts } from './ir.js';
+// Where facts come from: the cache, this thread, or a pool of worker threads. Whatever the
+// source, the facts of a text are the same (`extractFacts` is a pure function of the text), so
+// cold, warm, serial and parallel runs find the same things.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { codeDigest, defaultCacheDir, EntryStore, packageRoot, parseFacts, sha256, type CacheCounters } from './cache.js';
 import { extractFacts } from './extract.js';
+import { FACTS_VERSION, type FileFacts } from './ir.js';
+import type { WorkerReply, WorkerSetup, WorkerTask } from './worker.js';
+
+export interface ExtractCallbacks {
+  /** Called once per file as soon as its facts are known, in no particular order. */
+  onFacts?(index: number, facts: FileFacts): void;
+}
 
 export interface FactsSource {
   /** Facts of each file, in the same order. */
-  extract(files: { absPath: string; text: string }[]): Promise<FileFacts[]>;
+  extract(files: { absPath: string; text: string }[], callbacks?: ExtractCallbacks): Promise<FileFacts[]>;
   close?(): Promise<void>;
+  /** A store for results derived from facts (per-crate findings); absent without a cache. */
+  results?: EntryStore;
+  /** What the source did so far. */
+  stats?: SourceStats;
+}
+
+export interface SourceStats {
+  /** Files whose facts were extracted (not read from the cache). */
+  extracted: number;
+  /** Worker threads started. */
+  workers: number;
+  facts?: CacheCounters;
 }
 
 export interface FactsSourceOptions {
+  /** Worker threads; 1 extracts in this thread. Default: the number of CPUs. */
   jobs?: number;
   cacheDir?: string;
   /** false with --no-cache */
   cache?: boolean;
+  /** Folder the default cache location is looked up from. Default: the working folder. */
+  cwd?: string;
+  /**
+   * Below this many bytes of text to extract, extraction stays in this thread: starting workers
+   * (each loads the parser) costs more than it saves.
+   */
+  minPoolBytes?: number;
 }
 
 /** Extracts in this thread, no cache. */
 export const inlineFactsSource: FactsSource = {
-  async extract(files) {
-    return files.map((f) => extractFacts(f.text));
+  async extract(files, callbacks) {
+    return files.map((f, i) => {
+      const facts = extractFacts(f.text);
+      callbacks?.onFacts?.(i, facts);
+      return facts;
+    });
   },
 };
 
-export async function createFactsSource(_options: FactsSourceOptions): Promise<FactsSource> {
-  return inlineFactsSource;
+/** About 0.2 s of single-thread extraction: less than that is not worth a worker start. */
+export const DEFAULT_MIN_POOL_BYTES = 192 * 1024;
+
+export async function createFactsSource(options: FactsSourceOptions): Promise<FactsSource> {
+  const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
+  const stores = options.cache === false ? undefined : openStores(options.cacheDir ?? defaultCacheDir(options.cwd ?? process.cwd()));
+  if (jobs === 1 && !stores) return inlineFactsSource;
+  return new PooledSource(jobs, stores?.facts, stores?.results, options.minPoolBytes ?? DEFAULT_MIN_POOL_BYTES);
+}
+
+/**
+ * The two namespaces of the cache. Facts depend on the extractor's code and the parser and
+ * grammar versions; results depend on all the analysis code as well.
+ */
+function openStores(dir: string): { facts: EntryStore; results: EntryStore } {
+  const require = createRequire(import.meta.url);
+  const versions = ['tree-sitter', 'tree-sitter-rust'].map((p) => `${p}@${(require(`${p}/package.json`) as { version: string }).version}`).join(',');
+  const factsCode = codeDigest(['src/facts/extract', 'src/facts/suppressions', 'src/facts/ir', 'src/syntax']);
+  const factsTag = `facts-v${FACTS_VERSION}-${sha256(`${versions}\n${factsCode}`).slice(0, 16)}`;
+  const resultsCode = codeDigest(['src/facts', 'src/syntax', 'src/model', 'src/lint', 'rules']);
+  const resultsTag = `results-${sha256(`${versions}\n${resultsCode}`).slice(0, 16)}`;
+  return { facts: new EntryStore(dir, factsTag), results: new EntryStore(dir, resultsTag) };
+}
+
+interface Job {
+  index: number;
+  key?: string;
+  text: string;
+}
+
+class PooledSource implements FactsSource {
+  readonly stats: SourceStats;
+  private pool?: WorkerPool;
+
+  constructor(
+    private readonly jobs: number,
+    private readonly facts: EntryStore | undefined,
+    readonly results: EntryStore | undefined,
+    private readonly minPoolBytes: number,
+  ) {
+    this.stats = { extracted: 0, workers: 0, facts: facts?.counters };
+  }
+
+  async extract(files: { absPath: string; text: string }[], callbacks: ExtractCallbacks = {}): Promise<FileFacts[]> {
+    const out: FileFacts[] = new Array(files.length);
+    const deliver = (index: number, facts: FileFacts) => {
+      out[index] = facts;
+      callbacks.onFacts?.(index, facts);
+    };
+    const todo: Job[] = [];
+    let todoBytes = 0;
+    files.forEach((f, index) => {
+      const key = this.facts ? sha256(f.text) : undefined;
+      const cached = key !== undefined ? this.facts!.read(key, parseFacts) : undefined;
+      if (cached) deliver(index, cached);
+      else {
+        todo.push({ index, key, text: f.text });
+        todoBytes += f.text.length;
+      }
+    });
+    if (todo.length === 0) return out;
+    this.stats.extracted += todo.length;
+    const workers = this.jobs > 1 && todo.length > 1 && todoBytes >= this.minPoolBytes ? Math.min(this.jobs, todo.length) : 0;
+    const pool = workers > 0 ? this.startPool(workers) : undefined;
+    if (pool) {
+      await pool.run(todo, (job, json) => deliver(job.index, JSON.parse(json) as FileFacts));
+    } else {
+      for (const job of todo) {
+        const facts = extractFacts(job.text);
+        if (job.key !== undefined) this.facts!.write(job.key, JSON.stringify(facts));
+        deliver(job.index, facts);
+      }
+    }
+    return out;
+  }
+
+  private startPool(size: number): WorkerPool | undefined {
+    if (this.pool && this.pool.size >= size) return this.pool;
+    const script = workerScript();
+    if (!script) return undefined;
+    void this.pool?.close();
+    const setup: WorkerSetup = { cache: this.facts ? { dir: this.facts.dir, tag: this.facts.tag } : undefined };
+    this.pool = new WorkerPool(script, size, setup, this.facts?.counters);
+    this.stats.workers += size;
+    return this.pool;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+}
+
+/**
+ * The compiled worker next to this module; when dmalint runs from its TypeScript sources (the
+ * tests), the compiled copy under `dist/`. Without either, extraction stays in this thread.
+ */
+function workerScript(): string | undefined {
+  const here = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js');
+  if (fs.existsSync(here)) return here;
+  const built = path.join(packageRoot(), 'dist', 'src', 'facts', 'worker.js');
+  return fs.existsSync(built) ? built : undefined;
+}
+
+/** Work is sent in batches of about this much text, two batches ahead per worker. */
+const BATCH_BYTES = 48 * 1024;
+const BATCH_FILES = 24;
+const AHEAD = 2;
+
+interface Batch {
+  id: number;
+  jobs: Job[];
+}
+
+/**
+ * A fixed set of workers fed from one queue. Results arrive in any order and are delivered by
+ * job, so the caller's ordering never depends on scheduling.
+ */
+class WorkerPool {
+  private readonly workers: { worker: Worker; busy: number }[] = [];
+  private ready: Promise<void>;
+  private queue: Batch[] = [];
+  private readonly pending = new Map<number, { batch: Batch; worker: number }>();
+  private nextId = 0;
+  private onDone?: (job: Job, json: string) => void;
+  private settle?: { resolve: () => void; reject: (e: Error) => void };
+  private failed?: Error;
+
+  constructor(
+    script: string,
+    readonly size: number,
+    setup: WorkerSetup,
+    private readonly counters?: CacheCounters,
+  ) {
+    this.ready = import('node:worker_threads').then(({ Worker: WorkerClass }) => {
+      for (let i = 0; i < size; i++) {
+        const worker = new WorkerClass(script, { workerData: setup });
+        worker.on('message', (reply: WorkerReply) => this.receive(i, reply));
+        worker.on('error', (e) => this.fail(new Error(`extraction worker failed: ${e.message}`)));
+        worker.on('exit', (code) => {
+          if (!this.closing) this.fail(new Error(`extraction worker stopped (exit code ${code})`));
+        });
+        worker.unref();
+        this.workers.push({ worker, busy: 0 });
+      }
+    });
+  }
+
+  private closing = false;
+
+  async run(jobs: Job[], onDone: (job: Job, json: string) => void): Promise<void> {
+    await this.ready;
+    if (this.failed) throw this.failed;
+    this.onDone = onDone;
+    this.queue = batches(jobs, this.size, () => this.nextId++);
+    const done = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    for (const w of this.workers) w.worker.ref();
+    this.feed();
+    try {
+      await done;
+    } finally {
+      for (const w of this.workers) w.worker.unref();
+      this.settle = undefined;
+      this.onDone = undefined;
+    }
+  }
+
+  private feed(): void {
+    this.workers.forEach((w, i) => {
+      while (w.busy < AHEAD && this.queue.length > 0) {
+        const batch = this.queue.shift()!;
+        this.pending.set(batch.id, { batch, worker: i });
+        w.busy++;
+        const task: WorkerTask = { id: batch.id, files: batch.jobs.map((j) => ({ key: j.key, text: j.text })) };
+        w.worker.postMessage(task);
+      }
+    });
+    if (this.queue.length === 0 && this.pending.size === 0) this.settle?.resolve();
+  }
+
+  private receive(worker: number, reply: WorkerReply): void {
+    const entry = this.pending.get(reply.id);
+    if (!entry) return;
+    this.pending.delete(reply.id);
+    this.workers[worker].busy--;
+    if ('error' in reply) {
+      this.fail(new Error(`extraction failed in a worker thread: ${reply.error}`));
+      return;
+    }
+    if (this.counters) {
+      this.counters.writes += reply.json.length - reply.writeErrors;
+      this.counters.writeErrors += reply.writeErrors;
+    }
+    try {
+      entry.batch.jobs.forEach((job, k) => this.onDone?.(job, reply.json[k]));
+    } catch (e) {
+      this.fail(e as Error);
+      return;
+    }
+    this.feed();
+  }
+
+  private fail(e: Error): void {
+    if (this.failed) return;
+    this.failed = e;
+    this.queue = [];
+    this.settle?.reject(e);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.ready.catch(() => undefined);
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
+
+/**
+ * Cuts the jobs, in order, into batches small enough that the last ones even out the workers'
+ * loads and large enough that messages stay few.
+ */
+function batches(jobs: Job[], workers: number, nextId: () => number): Batch[] {
+  const total = jobs.reduce((n, j) => n + j.text.length, 0);
+  const target = Math.max(4 * 1024, Math.min(BATCH_BYTES, Math.ceil(total / (workers * 8))));
+  const out: Batch[] = [];
+  let cur: Job[] = [];
+  let bytes = 0;
+  for (const job of jobs) {
+    cur.push(job);
+    bytes += job.text.length;
+    if (bytes >= target || cur.length >= BATCH_FILES) {
+      out.push({ id: nextId(), jobs: cur });
+      cur = [];
+      bytes = 0;
+    }
+  }
+  if (cur.length > 0) out.push({ id: nextId(), jobs: cur });
+  return out;
 }

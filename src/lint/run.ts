@@ -1,9 +1,10 @@
 // The whole pipeline for the CLI: find files, read them, extract facts, analyze, collect notices.
 import * as path from 'node:path';
+import { analysisFingerprint, checkComponents } from '../facts/pipeline.js';
+import { planComponents, triggerMatcher, triggerNames, wholePlan } from '../facts/prescan.js';
 import { inlineFactsSource, type FactsSource } from '../facts/source.js';
-import type { InputFile } from '../model/crate-graph.js';
 import type { KernelApi } from '../model/kernel-api.js';
-import { analyze } from './analyze.js';
+import { analyze, compareFindings } from './analyze.js';
 import type { DmaRule } from './context.js';
 import { discoverFiles, displayPath } from './discover.js';
 import { readSource } from './read.js';
@@ -21,6 +22,8 @@ export interface LintOptions {
   filter?: (absPath: string) => boolean;
   followSymlinks?: boolean;
   factsSource?: FactsSource;
+  /** Skip crates that name no DMA API (see src/facts/prescan.ts). Default: true. */
+  prescan?: boolean;
   /** Called with (done, total) while facts are extracted. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -49,24 +52,31 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
     else notices.push({ file: displayPath(abs, options.cwd), kind: r.kind, message: r.message });
   }
   const source = options.factsSource ?? inlineFactsSource;
-  const facts = await source.extract(texts);
-  const inputs: InputFile[] = [];
+  const plan = options.prescan === false ? wholePlan(texts.length) : planComponents(texts, triggerMatcher(triggerNames(options.api)));
+  const analysis = { rules: options.rules, levels: options.levels, api: options.api, only: options.only };
+  const checked = await checkComponents(texts.map((t) => ({ ...t, path: displayPath(t.absPath, options.cwd) })), {
+    source,
+    plan,
+    analyze: (inputs) => analyze(inputs, analysis),
+    analysisKey: source.results ? analysisFingerprint(analysis) : undefined,
+    onProgress: options.onProgress,
+  });
+  const findings = checked.findings.sort(compareFindings);
   const sources = new Map<string, string>();
   texts.forEach((t, i) => {
     const file = displayPath(t.absPath, options.cwd);
-    const f = facts[i];
-    inputs.push({ path: file, absPath: t.absPath, facts: f });
     sources.set(file, t.text);
+    const f = checked.reports.get(i);
+    if (!f) return;
     if (f.syntaxErrors.length > 0) {
       notices.push({ file, kind: 'syntax-error', span: f.syntaxErrors[0], message: `syntax error${f.syntaxErrors.length > 1 ? `s (${f.syntaxErrors.length})` : ''}: only the parts that parse were checked` });
     }
     if (f.truncated) notices.push({ file, kind: 'truncated', message: 'nesting too deep: parts of this file were not analyzed' });
   });
-  const findings = analyze(inputs, { rules: options.rules, levels: options.levels, api: options.api, only: options.only });
   return {
     findings,
     notices,
-    filesChecked: inputs.length,
+    filesChecked: texts.length,
     durationMs: performance.now() - started,
     sources,
   };

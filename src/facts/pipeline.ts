@@ -1,0 +1,170 @@
+// Facts to findings, one pre-scan component at a time. A component holds whole crates, so it can
+// be analyzed as soon as the facts of its files are in, while workers extract the next ones, and
+// its findings can be cached under the contents of its files.
+import type { Finding, Level } from '../lint/types.js';
+import type { InputFile } from '../model/crate-graph.js';
+import type { KernelApi } from '../model/kernel-api.js';
+import { sha256 } from './cache.js';
+import type { Span } from './ir.js';
+import type { Plan } from './prescan.js';
+import type { FactsSource } from './source.js';
+
+export interface PipelineFile {
+  absPath: string;
+  /** As shown to the user; findings name files by it. */
+  path: string;
+  text: string;
+}
+
+/** What the notices of a file need from its facts. */
+export interface FileReport {
+  syntaxErrors: Span[];
+  truncated: boolean;
+}
+
+export interface PipelineOptions {
+  source: FactsSource;
+  plan: Plan;
+  /** Findings of a set of whole crates; pure. */
+  analyze(files: InputFile[]): Finding[];
+  /**
+   * Identifies everything `analyze` depends on besides the files (rules, levels, API). With it
+   * and a source that has a results store, component findings are cached.
+   */
+  analysisKey?: string;
+  onProgress?(done: number, total: number): void;
+}
+
+export interface PipelineResult {
+  /** Each component's findings in turn (each sorted); sort the whole with `compareFindings`. */
+  findings: Finding[];
+  /** By file index, for the files that were analyzed. */
+  reports: Map<number, FileReport>;
+  /** Files in components that were analyzed (extracted or from the results cache). */
+  analyzedFiles: number;
+  /** Components whose findings came from the cache. */
+  cachedComponents: number;
+}
+
+interface CachedResult {
+  findings: Finding[];
+  /** [position in the component, report] for files with something to report. */
+  reports: [number, FileReport][];
+}
+
+export async function checkComponents(files: PipelineFile[], options: PipelineOptions): Promise<PipelineResult> {
+  const total = files.length;
+  let done = 0;
+  const progress = () => options.onProgress?.(done, total);
+  const perComponent: Finding[][] = [];
+  const reports = new Map<number, FileReport>();
+  const store = options.analysisKey !== undefined ? options.source.results : undefined;
+  let analyzedFiles = 0;
+  let cachedComponents = 0;
+
+  interface Pending {
+    slot: number;
+    files: number[];
+    key?: string;
+    left: number;
+  }
+  const pending: Pending[] = [];
+  for (const component of options.plan.components) {
+    if (!component.relevant) {
+      done += component.files.length;
+      continue;
+    }
+    analyzedFiles += component.files.length;
+    const slot = perComponent.push([]) - 1;
+    const key = store ? componentKey(options.analysisKey!, component.files.map((i) => files[i])) : undefined;
+    const cached = key !== undefined ? store!.read(key, parseCachedResult) : undefined;
+    if (cached) {
+      perComponent[slot] = cached.findings;
+      for (const [pos, report] of cached.reports) reports.set(component.files[pos], report);
+      done += component.files.length;
+      cachedComponents++;
+      continue;
+    }
+    pending.push({ slot, files: component.files, key, left: component.files.length });
+  }
+  progress();
+  if (pending.length === 0) return { findings: perComponent.flat(), reports, analyzedFiles, cachedComponents };
+
+  // Extract the pending components' files in component order; analyze each when complete.
+  const order: number[] = [];
+  const owner: Pending[] = [];
+  for (const p of pending) {
+    for (const i of p.files) {
+      order.push(i);
+      owner.push(p);
+    }
+  }
+  const facts = new Map<number, InputFile['facts']>();
+  const finish = (p: Pending) => {
+    const inputs: InputFile[] = p.files.map((i) => ({ path: files[i].path, absPath: files[i].absPath, facts: facts.get(i)! }));
+    const findings = options.analyze(inputs);
+    const own: [number, FileReport][] = [];
+    p.files.forEach((i, pos) => {
+      const f = facts.get(i)!;
+      if (f.syntaxErrors.length > 0 || f.truncated) own.push([pos, { syntaxErrors: f.syntaxErrors, truncated: f.truncated }]);
+      reports.set(i, { syntaxErrors: f.syntaxErrors, truncated: f.truncated });
+      facts.delete(i);
+    });
+    perComponent[p.slot] = findings;
+    if (p.key !== undefined) store!.write(p.key, JSON.stringify({ findings, reports: own } satisfies CachedResult));
+  };
+  await options.source.extract(order.map((i) => files[i]), {
+    onFacts: (pos, f) => {
+      facts.set(order[pos], f);
+      done++;
+      progress();
+      const p = owner[pos];
+      if (--p.left === 0) finish(p);
+    },
+  });
+  return { findings: perComponent.flat(), reports, analyzedFiles, cachedComponents };
+}
+
+/** The key of a component's findings: the analysis, then each file's names and content. */
+function componentKey(analysisKey: string, files: PipelineFile[]): string {
+  const lines = [analysisKey];
+  for (const f of files) lines.push(`${f.path}\0${f.absPath}\0${sha256(f.text)}`);
+  return sha256(lines.join('\n'));
+}
+
+function parseCachedResult(payload: string): CachedResult | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  const r = value as Partial<CachedResult> | null;
+  if (!r || !Array.isArray(r.findings) || !Array.isArray(r.reports)) return undefined;
+  if (!r.findings.every(isFinding)) return undefined;
+  if (!r.reports.every((x) => Array.isArray(x) && typeof x[0] === 'number' && x[1] && Array.isArray(x[1].syntaxErrors) && typeof x[1].truncated === 'boolean')) return undefined;
+  return r as CachedResult;
+}
+
+function isFinding(x: unknown): x is Finding {
+  const f = x as Partial<Finding> | null;
+  return !!f && typeof f.rule === 'string' && typeof f.message === 'string' && (f.level === 'warn' || f.level === 'deny') && !!f.primary && typeof f.primary.file === 'string' && !!f.primary.span && Array.isArray(f.related) && Array.isArray(f.notes);
+}
+
+/**
+ * A digest of the analysis configuration: the rules (their code included, for rules passed in
+ * by a caller), the levels, the selection and the kernel API tables.
+ */
+export function analysisFingerprint(options: { rules: { meta: { id: string; defaultLevel: Level }; check: unknown }[]; levels: Record<string, Level>; only?: Set<string>; api: KernelApi }): string {
+  const rules = options.rules.map((r) => [r.meta.id, r.meta.defaultLevel, String(r.check)]);
+  const levels = Object.entries(options.levels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const only = options.only ? [...options.only].sort() : null;
+  return sha256(JSON.stringify({ rules, levels, only, api: options.api }, canonical));
+}
+
+/** JSON replacer that writes Sets and Maps as sorted arrays, so equal tables give equal text. */
+function canonical(_key: string, value: unknown): unknown {
+  if (value instanceof Set) return [...value].map(String).sort();
+  if (value instanceof Map) return [...value.entries()].map(([k, v]) => [String(k), v]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return value;
+}
