@@ -12,6 +12,7 @@ import type { Finding, FileNotice, LintResult } from '../lint/types.js';
 import { apiWithConfig } from '../model/kernel-api.js';
 import { formatReport, githubStepSummary, type FormatName } from '../report/index.js';
 import { writeFileAtomic } from './output.js';
+import { createProgress } from './progress.js';
 import { applyCi, ciTrailer, prepareCi, writeNewBaseline, type CiOptions } from '../ci/apply.js';
 
 const require = createRequire(import.meta.url);
@@ -47,6 +48,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const ci = prepareCi(opts, cwd, paths);
     const groups = groupByConfig(paths, opts.config);
     const factsSource = await makeFactsSource(opts);
+    const progress = createProgress(process.stderr, { quiet: opts.quiet });
     const merged: LintResult & { sources: Map<string, string> } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: new Map() };
     const started = performance.now();
     try {
@@ -62,6 +64,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
           filter: makePathFilter(config),
           followSymlinks: opts.followSymlinks,
           factsSource,
+          onProgress: (done, total) => progress.update(done, total),
         });
         merged.findings.push(...result.findings);
         merged.notices.push(...result.notices);
@@ -69,6 +72,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
         for (const [k, v] of result.sources) merged.sources.set(k, v);
       }
     } finally {
+      progress.clear();
       await factsSource.close?.();
     }
     merged.durationMs = performance.now() - started;
