@@ -19,7 +19,7 @@ export const rule: DmaRule = {
       'Finds code that relies on revocation for DMA addresses. It reports:',
       '',
       '- **types**: a kernel `Revocable<T>` or `Devres<T>` whose `T` is a DMA address (`DmaAddress`, `dma_addr_t`, `bindings::dma_addr_t`) or a crate type that holds one in a field (up to three structs deep), wherever the type is written: a struct or enum field, a `static`, or a local with a declared type, seen through `use .. as` renames, `type` aliases and wrappers such as `KVec<Devres<T>>` or `Option<KBox<Revocable<T>>>`. Each `Devres::new`, `Devres::new_foreign_owned`, `Revocable::new` or `devres::register` call whose data argument is, or holds, a DMA address is a finding of its own (the place where the value is constructed).',
-      '- **flows**: a DMA address taken out of a revocable guard over DMA memory (`dma_handle()`, `dma_handle_with_offset()`, `dma_address()`, a crate method returning an address, `*guard` or a field of address type) through `try_access()` (bound with `let`, `let else`, `if let`, `while let` or `match`, or used as a temporary), `try_access_with(|x| ..)`, `try_access_with_guard(..)`, `access(dev)`, or `.map(|x| ..)` on such a guard, when the address is written to a register or with `dma_write!`, stored into a field, an atomic, a static or a crate struct value, returned from the function, returned from the closure and then used, or kept in a variable that is used after the guard ended. An address handed to a crate function is followed into it: the call is reported when that function writes it to the device or stores it.',
+      '- **flows**: a DMA address taken out of a revocable guard over DMA memory (`dma_handle()`, `dma_handle_with_offset()`, `dma_address()`, a crate method returning an address, `*guard` or a field of address type) through `try_access()` (bound with `let`, `let else`, `if let`, `while let` or `match`, or used as a temporary), `try_access_with(|x| ..)`, `try_access_with_guard(..)`, `access(dev)`, or `.map(|x| ..)` on such a guard, when the address is written to a register or with `dma_write!`, stored into a field, an atomic, a static or a crate struct value, returned from the function, returned from the closure and then used, or kept in a variable that is used after the guard ended. An address, or guarded memory, handed to a crate function is followed into it: the call is reported when that function writes the address to the device or stores it.',
       '',
       'A register write *inside* the guard is reported too: the device keeps the address after the guard ends, so it is the same bug. The correct pattern does not fire, because there the guard is over the MMIO handle (`Devres<Bar>`, `Devres<IoMem>`) and the address comes from memory the driver data owns outright.',
       '',
@@ -113,7 +113,7 @@ fn start(&self) -> Result {
       'To suppress a finding, write `// dmalint-allow(revocable_dma_addr): <reason>` on the line before it, at the end of its line, or before the enclosing item.',
     ].join('\n'),
     limits: [
-      'Flows are followed inside one function, in order and with scopes, plus into crate functions that receive the address as an argument (up to four calls deep). An address that leaves through a reference parameter, a closure stored for later, a trait object or a function pointer is not followed, nor is a guard passed to another function.',
+      'Flows are followed inside one function, in order and with scopes, and into crate functions that receive the address or the guarded memory as an argument or receiver (up to four calls deep). An address that leaves through a reference parameter, a closure stored for later, a trait object or a function pointer is not followed, and a guard returned from a function is not tracked in its caller.',
       '',
       'Guards are recognised from types: a guard over a value whose type dmalint cannot infer is not tracked. Only the kernel `Revocable`/`Devres` count; a crate type of the same name is not the kernel wrapper and is ignored. Addresses stored inside DMA memory (descriptors the device fills in) are the device\'s data, not a DMA address kept behind the wrapper, and are not searched.',
       '',
@@ -351,6 +351,8 @@ interface Taint {
   guard: Guard;
   /** The closure the address was returned from, when it left the guard that way. */
   viaClosure?: Span;
+  /** The guarded memory itself was handed to a function that takes its address (the source is the call). */
+  memory?: boolean;
 }
 
 interface Binding {
@@ -377,24 +379,43 @@ interface Escape {
   sinks: Sink[];
 }
 
-/** Per crate: which parameters of crate functions reach the device or storage. */
+/**
+ * A parameter followed into a crate function: `address` stands for a DMA address taken out of a
+ * guard, `guard` for guarded DMA memory (a reference into a guard). `self` is the receiver.
+ */
+interface SummaryRequest {
+  param: number | 'self';
+  kind: 'address' | 'guard';
+}
+
+/** What a crate function does with the parameter: the first sink it reaches, and whether it returns an address from it. */
+interface Summary {
+  sink?: Sink;
+  returnsAddress: boolean;
+}
+
+const NO_SUMMARY: Summary = { returnsAddress: false };
+
+/** Per crate: what crate functions do with DMA addresses and guarded memory handed to them. */
 class Summaries {
-  private readonly memo = new Map<string, Sink | null>();
+  private readonly memo = new Map<string, Summary>();
   private readonly active: string[] = [];
 
   constructor(readonly crate: Crate) {}
 
-  paramSink(fn: FnNode, index: number): Sink | undefined {
-    const key = `${fn.id}:${index}`;
+  of(fn: FnNode, request: SummaryRequest): Summary {
+    const key = `${fn.id}:${request.param}:${request.kind}`;
     const known = this.memo.get(key);
-    if (known !== undefined) return known ?? undefined;
-    if (this.active.includes(key) || this.active.length >= MAX_SUMMARY_DEPTH || !fn.facts.body || !fn.facts.params[index]) return undefined;
+    if (known) return known;
+    const exists = request.param === 'self' ? !!fn.facts.self : !!fn.facts.params[request.param];
+    if (this.active.includes(key) || this.active.length >= MAX_SUMMARY_DEPTH || !fn.facts.body || !exists) return NO_SUMMARY;
     this.active.push(key);
-    const flow = new GuardFlow(this, fn, index);
+    const flow = new GuardFlow(this, fn, request);
     flow.run();
     this.active.pop();
-    this.memo.set(key, flow.summarySink ?? null);
-    return flow.summarySink;
+    const summary: Summary = { sink: flow.summarySink, returnsAddress: flow.summaryReturns };
+    this.memo.set(key, summary);
+    return summary;
   }
 }
 
@@ -434,9 +455,12 @@ function escapeFinding(fn: FnNode, escape: Escape): RuleFinding {
   related.push({ file, span: sink.span, message: sinkNote(sink) });
   const notes: string[] = [];
   if (sink.kind === 'device' && !sink.afterGuard) notes.push('the register keeps the address after the guard is dropped; revocation waits for CPU readers, not for the device');
+  const message = taint.memory
+    ? `DMA memory under a revocable guard ${sinkPhrase(fn, sink, taint)}: the device keeps using its address after the guard ends, so revocation cannot make this safe`
+    : `DMA address taken out of a revocable guard ${sinkPhrase(fn, sink, taint)}: ${CONSEQUENCE}`;
   return {
     rule: RULE_ID,
-    message: `DMA address taken out of a revocable guard ${sinkPhrase(fn, sink, taint)}: ${CONSEQUENCE}`,
+    message,
     primary: { file, span: taint.source.span },
     related,
     notes,
@@ -491,17 +515,17 @@ function sinkNote(sink: Sink): string {
   }
 }
 
-/** What a callee does with a parameter, as seen from the caller. */
-function calleeDoes(sink: Sink): string {
+/** What a callee does with a parameter (`it`, or `its address` for guarded memory), as seen from the caller. */
+function calleeDoes(sink: Sink, what: string): string {
   switch (sink.kind) {
     case 'device':
-      return 'writes it to the device';
+      return `writes ${what} to the device`;
     case 'dma-memory':
-      return 'writes it into DMA memory';
+      return `writes ${what} into DMA memory`;
     case 'handed':
-      return `hands it to ${sink.what}`;
+      return `hands ${what} to ${sink.what}`;
     default:
-      return `stores it in ${sink.what}`;
+      return `stores ${what} in ${sink.what}`;
   }
 }
 
@@ -514,6 +538,9 @@ function calleeDoes(sink: Sink): string {
 class GuardFlow {
   readonly escapes = new Map<Expr, Escape>();
   summarySink?: Sink;
+  summaryReturns = false;
+  /** In summary mode: the stand-in guard of the parameter followed. */
+  private summaryGuard?: Guard;
 
   private readonly crate: Crate;
   private readonly api: KernelApi;
@@ -530,7 +557,7 @@ class GuardFlow {
   constructor(
     private readonly summaries: Summaries,
     private readonly fn: FnNode,
-    private readonly summaryParam?: number,
+    private readonly summary?: SummaryRequest,
   ) {
     this.crate = summaries.crate;
     this.api = this.crate.api;
@@ -542,10 +569,10 @@ class GuardFlow {
     if (!body) return;
     this.scopes.push(new Map());
     this.owned.push([]);
-    if (this.fn.facts.self) this.declare('self', { param: true });
+    if (this.fn.facts.self) this.declareParam('self', this.summary?.param === 'self', this.fn.scope.selfType);
     this.fn.facts.params.forEach((p, i) => {
-      const taint = i === this.summaryParam ? this.parameterTaint(p.pat) : undefined;
-      for (const n of p.pat.names) this.declare(n.name, { param: true, taint });
+      const type = this.crate.normalize(p.type, this.fn.scope);
+      for (const n of p.pat.names) this.declareParam(n.name, this.summary?.param === i, type);
     });
     const tail = this.expr(body);
     const ret = this.fn.facts.ret;
@@ -555,9 +582,23 @@ class GuardFlow {
     }
   }
 
-  private parameterTaint(pat: Pat): Taint {
-    const guard: Guard = { inner: { kind: 'other', name: '', path: [], args: [], text: '' }, kind: 'closure', closed: true, endLine: 0 };
-    return { source: { k: 'path', segs: [pat.text], span: pat.span }, guard };
+  /**
+   * A parameter; in summary mode the one followed stands for an address taken out of a guard
+   * that the caller already left (`address`), or for memory under a guard the caller holds (`guard`).
+   */
+  private declareParam(name: string, followed: boolean, type: NType | undefined): void {
+    if (!followed || !this.summary) {
+      this.declare(name, { param: true });
+      return;
+    }
+    const inner = (type && this.crate.peel(type)) ?? { kind: 'other', name: '', path: [], args: [], text: '' };
+    const guard: Guard = { inner, kind: 'binding', closed: this.summary.kind === 'address', endLine: 0 };
+    this.summaryGuard = guard;
+    if (this.summary.kind === 'guard') {
+      this.declare(name, { param: true, guard }, inner);
+      return;
+    }
+    this.declare(name, { param: true, taint: { source: { k: 'path', segs: [name], span: this.fn.facts.nameSpan }, guard } });
   }
 
   // -- scopes and guards ------------------------------------------------------------------------
@@ -604,10 +645,16 @@ class GuardFlow {
     return undefined;
   }
 
-  /** A DMA address, DMA memory, or a crate type holding either. */
+  /**
+   * A DMA address, DMA memory, or a crate type holding either. Memory reached through shared
+   * ownership (`Arc`) is not freed by revoking the wrapper, so the search stops there.
+   */
   private holdsDma(t: NType): boolean {
     const api = this.api;
-    return this.crate.ownedPaths(t, (x) => isAddress(api, x) || isDmaBuffer(api, x)).some((p) => p.steps.length <= MAX_STRUCT_LEVELS);
+    const isShared = (x: NType) => x.kind === 'path' && !x.local && api.sharedOwnership.has(x.name);
+    return this.crate
+      .ownedPaths(t, (x) => isAddress(api, x) || isDmaBuffer(api, x) || isShared(x))
+      .some((p) => !isShared(p.found) && !p.steps.some((s) => s.shared) && p.steps.length <= MAX_STRUCT_LEVELS);
   }
 
   /** A guard created by an access call (`x.try_access()`, `x.access(dev)`), once per call expression. */
@@ -713,8 +760,11 @@ class GuardFlow {
 
   private sink(t: Taint, kind: SinkKind, span: Span, what: string): void {
     const afterGuard = t.guard.closed;
-    if (this.summaryParam !== undefined) {
-      if (!this.summarySink && kind !== 'return' && kind !== 'used-after') this.summarySink = { kind, span, what, afterGuard };
+    if (this.summary) {
+      // Only what the followed parameter carries; the callee's own guards are reported on their own.
+      if (t.guard !== this.summaryGuard) return;
+      if (kind === 'return') this.summaryReturns = true;
+      else if (!this.summarySink && kind !== 'used-after') this.summarySink = { kind, span, what, afterGuard };
       return;
     }
     let escape = this.escapes.get(t.source);
@@ -740,13 +790,31 @@ class GuardFlow {
     this.sink(t, atomic ? 'atomic' : 'field', span, `${atomic ? 'atomic' : 'field'} \`${field ?? root ?? '?'}\``);
   }
 
-  /** A tainted value handed to a crate function: follow the parameter into it. */
-  private handOver(callee: FnNode, taints: (Taint | undefined)[], offset: number, span: Span): void {
-    taints.forEach((t, i) => {
-      if (!t || i - offset < 0) return;
-      const s = this.summaries.paramSink(callee, i - offset);
-      if (s) this.sink(t, 'handed', span, `\`${callee.label}\`, which ${calleeDoes(s)}`);
+  /**
+   * Arguments handed to a crate function, followed into it: an address is reported when the
+   * callee stores it or gives it to the device; guarded memory when the callee does that with its
+   * address. Returns the address the call gives back out of guarded memory, if any.
+   */
+  private handOver(callee: FnNode, call: Expr, args: Expr[], taints: (Taint | undefined)[], offset: number, recv?: Expr): Taint | undefined {
+    let out: Taint | undefined;
+    const follow = (param: number | 'self', arg: Expr, taint: Taint | undefined) => {
+      if (taint) {
+        const s = this.summaries.of(callee, { param, kind: 'address' }).sink;
+        if (s) this.sink(taint, 'handed', call.span, `\`${callee.label}\`, which ${calleeDoes(s, 'it')}`);
+        return;
+      }
+      const guard = this.derivedGuard(arg);
+      if (!guard) return;
+      const summary = this.summaries.of(callee, { param, kind: 'guard' });
+      if (summary.sink) this.sink({ source: call, guard, memory: true }, 'handed', call.span, `\`${callee.label}\`, which ${calleeDoes(summary.sink, 'its address')}`);
+      if (summary.returnsAddress) out ??= { source: call, guard };
+    };
+    if (recv && callee.facts.self) follow('self', recv, undefined);
+    args.forEach((a, i) => {
+      const index = i - offset;
+      follow(index < 0 ? 'self' : index, a, taints[i]);
     });
+    return out;
   }
 
   /** A register write (distinctive names always; shared names only with an MMIO handle involved). */
@@ -1024,15 +1092,18 @@ class GuardFlow {
       this.store(e.recv, argTaint, e.span);
       return undefined;
     }
-    if (argTaint) {
-      const callee = this.crate.resolveMethod(e, this.fn, this.env)[0];
-      if (callee) {
-        this.handOver(callee, argTaints, 0, e.span);
-        return recvTaint ?? (this.returnsData(callee) ? argTaint : undefined);
-      }
-      if (!isValueConversion(e.name)) this.usedAfter(argTaints, e.nameSpan, `passed to \`${e.name}()\``);
+    const callee = argTaint || this.mayHandGuarded(e.recv, e.args) ? this.crate.resolveMethod(e, this.fn, this.env)[0] : undefined;
+    if (callee) {
+      const out = this.handOver(callee, e, e.args, argTaints, 0, e.recv);
+      return out ?? recvTaint ?? (argTaint && this.returnsData(callee) ? argTaint : undefined);
     }
+    if (argTaint && !isValueConversion(e.name)) this.usedAfter(argTaints, e.nameSpan, `passed to \`${e.name}()\``);
     return recvTaint ?? argTaint;
+  }
+
+  /** Whether a call may hand guarded memory to a crate function (cheap check before resolving it). */
+  private mayHandGuarded(recv: Expr | undefined, args: Expr[]): boolean {
+    return (!!recv && !!this.derivedGuard(recv)) || args.some((a) => !!this.derivedGuard(a));
   }
 
   /** Whether a crate function's result can carry an argument's value on (not `()`, `bool`, `Result<()>`). */
@@ -1046,16 +1117,16 @@ class GuardFlow {
   private call(e: Extract<Expr, { k: 'call' }>, inert: boolean): Taint | undefined {
     const taints = e.args.map((a) => this.expr(a, inert));
     const tainted = taints.find((t) => t);
-    if (!tainted || inert || e.callee.k !== 'path') return tainted;
+    if (inert || e.callee.k !== 'path' || (!tainted && !this.mayHandGuarded(undefined, e.args))) return tainted;
     const name = e.callee.segs[e.callee.segs.length - 1];
     // `Some(a)`, `Ok(a)`, a tuple struct or variant, `u64::from(a)`: the value is carried on, not used.
     if (/^[A-Z]/.test(name) || isValueConversion(name)) return tainted;
     const callee = this.crate.resolveCall(e, this.fn, this.env)[0];
     if (callee) {
-      this.handOver(callee, taints, e.callee.segs.length > 1 && callee.facts.self ? 1 : 0, e.span);
-      return this.returnsData(callee) ? tainted : undefined;
+      const out = this.handOver(callee, e, e.args, taints, e.callee.segs.length > 1 && callee.facts.self ? 1 : 0);
+      return out ?? (tainted && this.returnsData(callee) ? tainted : undefined);
     }
-    this.usedAfter(taints, e.callee.span, `passed to \`${name}()\``);
+    if (tainted) this.usedAfter(taints, e.callee.span, `passed to \`${name}()\``);
     return tainted;
   }
 
