@@ -117,7 +117,7 @@ fn start(&self) -> Result {
       '',
       'Guards are recognised from types: a guard over a value whose type dmalint cannot infer is not tracked. Only the kernel `Revocable`/`Devres` count; a crate type of the same name is not the kernel wrapper and is ignored. Addresses stored inside DMA memory (descriptors the device fills in) are the device\'s data, not a DMA address kept behind the wrapper, and are not searched.',
       '',
-      'Arithmetic and conversions keep a value an address (`addr >> 32`, `u64::from(addr)`). After the guard ended, passing the address to code outside the crate counts as a use; reading it in a comparison or a log macro does not, and neither does a crate function that only logs or compares it. Building a crate struct value that holds the address counts as storing it.',
+      'Shifts, sums, masks and conversions keep a value an address (`addr >> 32`, `u64::from(addr)`); a product, quotient or remainder is a count or an index (`(addr - base) / SLOT`). After the guard ended, passing the address to code outside the crate counts as a use; reading it in a comparison or a log macro does not, and neither does a crate function that only logs or compares it. Building a crate struct value that holds the address counts as storing it.',
     ].join('\n'),
     tags: ['dma', 'devres', 'revocable', 'correctness'],
     links: [
@@ -149,6 +149,8 @@ const ITER_METHODS = new Set(['iter', 'iter_mut', 'into_iter', 'enumerate']);
 const VALUE_CONVERSIONS = new Set(['from', 'try_from', 'into', 'try_into', 'min', 'max', 'clamp', 'to_le', 'to_be', 'from_le', 'from_be', 'unwrap_or', 'unwrap_or_default', 'unwrap_or_else']);
 /** Result types that cannot carry an address on. */
 const NON_DATA_TYPES = new Set(['bool', 'char', 'str', 'CStr', 'String', 'Error']);
+/** Arithmetic whose result is a count or an index, not an address (`(addr - base) / SIZE`, `addr % ALIGN`). */
+const NON_ADDRESS_ARITHMETIC = new Set(['/', '%', '*']);
 /** Binary operators whose result says nothing about the address (a comparison reads it, no more). */
 const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=', '&&', '||']);
 
@@ -237,7 +239,7 @@ function typeFindings(crate: Crate): RuleFinding[] {
         for (const f of v.fields) {
           const hit = revocableOfAddress(crate, crate.normalize(f.type, { file: e.file, mod: e.facts.mod }));
           if (!hit) continue;
-            out.push(typeFinding(crate, e.file.path, f.span, hit, `variant \`${e.name}::${v.name}\``, `enum ${e.name}`));
+          out.push(typeFinding(crate, e.file.path, f.span, hit, `variant \`${e.name}::${v.name}\``, `enum ${e.name}`));
         }
       }
     }
@@ -530,10 +532,11 @@ function calleeDoes(sink: Sink, what: string): string {
 }
 
 /**
- * One function's walk: evaluates the body in order, with scopes, tracking which values are DMA
- * addresses taken out of a guard (taints) and where they go (sinks). In summary mode, one
- * parameter stands for such an address and the first sink that stores it or hands it to the
- * device is kept.
+ * One function's walk: evaluates the body in order, with scopes, tracking which locals refer into
+ * a guarded value (guard bindings), which values are DMA addresses taken out of a guard (taints),
+ * and where those go (sinks). In summary mode, one parameter stands for such an address or for
+ * guarded memory, and only what it carries is recorded: the first sink that stores the address
+ * or hands it to the device, and whether the function returns it.
  */
 class GuardFlow {
   readonly escapes = new Map<Expr, Escape>();
@@ -882,7 +885,7 @@ class GuardFlow {
         const compare = COMPARISONS.has(e.op);
         const l = this.expr(e.left, inert || compare);
         const r = this.expr(e.right, inert || compare);
-        return compare ? undefined : (l ?? r);
+        return compare || NON_ADDRESS_ARITHMETIC.has(e.op) ? undefined : (l ?? r);
       }
       case 'struct':
         return this.structLiteral(e, inert);
