@@ -14,8 +14,11 @@ interface Chunk {
   /** Row (0-based) and UTF-16 column where the chunk starts. */
   row: number;
   col: number;
-  text: string;
+  /** Its text is `[start, end)` of the text of the last update. */
+  start: number;
+  end: number;
   facts: FileFacts;
+  holders: { spans: Span[]; leads: { leadLine: number }[] };
 }
 
 /** One chunk of the current tree, before its facts are known. */
@@ -45,42 +48,75 @@ export interface UpdateStats {
 
 export class IncrementalFacts {
   private chunks: Chunk[] = [];
+  /** The text of the last update; chunks point into it. */
+  private text = '';
   lastStats: UpdateStats = { extracted: 0, reused: 0, full: false };
 
   /** Facts of `text`, whose syntax tree is `tree` (parsed from exactly this text). */
   update(text: string, tree: Tree): FileFacts {
     if (tree.rootNode.type !== 'source_file') return this.full(text, tree); // the whole file is one ERROR
     const spans = chunkSpans(tree.rootNode, text);
-    const previous = new Map<string, Chunk[]>();
-    for (const c of this.chunks) {
-      const key = chunkKey(c.col, c.text);
-      const list = previous.get(key);
-      if (list) list.push(c);
-      else previous.set(key, [c]);
+    const old = this.chunks;
+    const same = (c: Chunk, s: ChunkSpan) =>
+      !s.hasError && c.col === s.col && c.end - c.start === s.endIndex - s.startIndex && text.startsWith(this.text.slice(c.start, c.end), s.startIndex);
+    // An edit changes the chunks around it: the ones before and after are matched in order,
+    // without hashing the whole text.
+    let head = 0;
+    while (head < spans.length && head < old.length && same(old[head], spans[head])) head++;
+    let oldTail = old.length;
+    let newTail = spans.length;
+    while (newTail > head && oldTail > head && same(old[oldTail - 1], spans[newTail - 1])) {
+      oldTail--;
+      newTail--;
+    }
+    // In between, a chunk may still have moved (a block cut and pasted): match by text.
+    const middle = new Map<string, Chunk[]>();
+    for (let i = head; i < oldTail; i++) {
+      const key = chunkKey(old[i].col, this.text.slice(old[i].start, old[i].end));
+      const list = middle.get(key);
+      if (list) list.push(old[i]);
+      else middle.set(key, [old[i]]);
     }
     const next: Chunk[] = [];
     const stats: UpdateStats = { extracted: 0, reused: 0, full: false };
-    for (const s of spans) {
+    const reuse = (c: Chunk, s: ChunkSpan) => {
+      if (c.row !== s.row) shiftChunk(c, s.row - c.row);
+      c.start = s.startIndex;
+      c.end = s.endIndex;
+      next.push(c);
+      stats.reused++;
+    };
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i];
+      if (i < head) {
+        reuse(old[i], s);
+        continue;
+      }
+      if (i >= newTail) {
+        reuse(old[oldTail + (i - newTail)], s);
+        continue;
+      }
       const chunkText = text.slice(s.startIndex, s.endIndex);
-      const old = s.hasError ? undefined : previous.get(chunkKey(s.col, chunkText))?.shift();
-      if (old) {
-        next.push(old.row === s.row ? old : { ...old, row: s.row, facts: shiftLines(old.facts, s.row - old.row) });
-        stats.reused++;
+      const moved = s.hasError ? undefined : middle.get(chunkKey(s.col, chunkText))?.shift();
+      if (moved) {
+        reuse(moved, s);
         continue;
       }
       const facts = extractChunk(s, chunkText);
       // The chunk parses differently on its own: take the exact, slow way for this version.
       if (!facts) return this.full(text, tree);
-      next.push({ row: s.row, col: s.col, text: chunkText, facts });
+      next.push({ row: s.row, col: s.col, start: s.startIndex, end: s.endIndex, facts, holders: lineHolders(facts) });
       stats.extracted++;
     }
     this.chunks = next;
+    this.text = text;
     this.lastStats = stats;
     return assemble(next, text);
   }
 
   private full(text: string, tree: Tree): FileFacts {
     this.chunks = [];
+    this.text = '';
     this.lastStats = { extracted: 0, reused: 0, full: true };
     return extractFacts(text, { tree });
   }
@@ -154,20 +190,41 @@ function sameStructure(root: SyntaxNode, s: ChunkSpan): boolean {
   return children.every((c, i) => c.toString() === s.nodes[i].toString());
 }
 
-/** Copy of facts with every line number moved by `delta`. */
-function shiftLines(facts: FileFacts, delta: number): FileFacts {
-  return shiftValue(facts, delta) as FileFacts;
+/**
+ * The objects of a chunk's facts that hold line numbers: spans, and item extents (`leadLine`).
+ * Collected once when the chunk is extracted, so moving the chunk is a loop over them. The
+ * extractor may share one span between several facts (the `use` items of one declaration);
+ * each object is listed once.
+ */
+function lineHolders(facts: FileFacts): { spans: Span[]; leads: { leadLine: number }[] } {
+  const spans = new Set<Span>();
+  const leads = new Set<{ leadLine: number }>();
+  const stack: unknown[] = [facts];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) {
+      for (const v of value) if (typeof v === 'object' && v !== null) stack.push(v);
+      continue;
+    }
+    const obj = value as Record<string, unknown>;
+    if (typeof obj.line === 'number' && typeof obj.endLine === 'number') spans.add(obj as unknown as Span);
+    if (typeof obj.leadLine === 'number') leads.add(obj as unknown as { leadLine: number });
+    for (const key in obj) {
+      const v = obj[key];
+      if (typeof v === 'object' && v !== null) stack.push(v);
+    }
+  }
+  return { spans: [...spans], leads: [...leads] };
 }
 
-function shiftValue(value: unknown, delta: number): unknown {
-  if (Array.isArray(value)) return value.map((v) => shiftValue(v, delta));
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if ((k === 'line' || k === 'endLine' || k === 'leadLine') && typeof v === 'number') out[k] = v + delta;
-    else out[k] = typeof v === 'object' && v !== null ? shiftValue(v, delta) : v;
+/** Moves a chunk's facts by `delta` lines, in place: the chunk owns them. */
+function shiftChunk(chunk: Chunk, delta: number): void {
+  for (const s of chunk.holders.spans) {
+    s.line += delta;
+    s.endLine += delta;
   }
-  return out;
+  for (const l of chunk.holders.leads) l.leadLine += delta;
+  chunk.row += delta;
 }
 
 function assemble(chunks: Chunk[], text: string): FileFacts {

@@ -59,6 +59,11 @@ export interface FlushResult {
   changed: Set<string>;
   /** Files that were edited, opened or read again (their diagnostics are new, maybe equal). */
   touched: Set<string>;
+  /** Milliseconds spent parsing edited documents and updating their facts. */
+  factsMs: number;
+  /** Milliseconds spent in the analysis of crates (and in turning findings into diagnostics). */
+  analysisMs: number;
+  crates: number;
 }
 
 export class Project {
@@ -216,6 +221,9 @@ export class Project {
     const touched = new Set(this.dirty);
     const changed = new Set<string>();
     this.dirty.clear();
+    const started = performance.now();
+    for (const key of touched) this.factsOf(key); // parse the edited documents
+    const parsed = performance.now();
     const byScope = new Map<Scope, string[]>();
     for (const key of touched) {
       const scope = this.scopeHolding(key);
@@ -229,11 +237,13 @@ export class Project {
       if (list) list.push(key);
       else byScope.set(scope, [key]);
     }
-    for (const [scope, keys] of byScope) this.analyzeScope(scope, keys, changed);
-    return { changed, touched };
+    let crates = 0;
+    for (const [scope, keys] of byScope) crates += this.analyzeScope(scope, keys, changed);
+    return { changed, touched, factsMs: parsed - started, analysisMs: performance.now() - parsed, crates };
   }
 
-  private analyzeScope(scope: Scope, keys: string[], changed: Set<string>): void {
+  /** Analyzes the crates holding `keys` (now or before); returns how many. */
+  private analyzeScope(scope: Scope, keys: string[], changed: Set<string>): number {
     const inputs: InputFile[] = [];
     for (const key of scope.files) {
       const facts = this.factsOf(key);
@@ -253,6 +263,7 @@ export class Project {
       }
     }
     for (const crate of targets) this.analyzeCrate(crate, scope, changed);
+    return targets.size;
   }
 
   private analyzeCrate(crate: CrateFiles, scope: Scope, changed: Set<string>): void {

@@ -1,0 +1,320 @@
+// `npm run bench:lsp`: how long the language server takes from a `didChange` to the
+// `publishDiagnostics` of that document version, for single-character edits in a 3,000-line
+// driver file. The server is the real `dmalint lsp --stdio` process; the time includes JSON-RPC
+// both ways, the incremental reparse, the fact update and the crate's analysis. The server's own
+// account of each change (`$/logTrace` at trace level `verbose`) splits the time into the fact
+// update and the analysis.
+//
+//   npm run bench:lsp -- [--edits N] [--lines N] [--json FILE]
+//
+// Each scenario types a character and takes it out again, at places spread over the file: a
+// letter inside a function body, and a newline (which moves every item below it).
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  createProtocolConnection,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  ExitNotification,
+  InitializedNotification,
+  InitializeRequest,
+  LogTraceNotification,
+  PublishDiagnosticsNotification,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type Position,
+} from 'vscode-languageserver-protocol/node.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository: this file runs as dist/bench/lsp-latency.js. */
+const repo = path.resolve(here, '..', '..');
+const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
+
+interface Options {
+  edits: number;
+  lines: number;
+  json?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { edits: 300, lines: 3000 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === '--edits' || flag === '--lines') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n <= 0) fail(`${flag} takes a whole number`);
+      if (flag === '--edits') o.edits = n;
+      else o.lines = n;
+      i++;
+    } else if (flag === '--json') {
+      if (!value) fail('--json takes a file name');
+      o.json = value;
+      i++;
+    } else fail(`unknown option ${flag}`);
+  }
+  return o;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(2);
+}
+
+/** A seeded source of numbers, so every run edits the same places. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HEAD = `// SPDX-License-Identifier: GPL-2.0
+//! A network driver, grown to benchmark size with register helpers.
+
+use kernel::dma::CoherentAllocation;
+use kernel::prelude::*;
+use kernel::{device::Core, devres::Devres, pci};
+
+const RING_BASE: usize = 0x10;
+const CTRL: usize = 0x00;
+
+#[pin_data]
+struct Nic {
+    ring: CoherentAllocation<u64>,
+    bar: Devres<pci::Bar<0x1000>>,
+    stats: [u64; 16],
+}
+
+impl pci::Driver for Nic {
+    type IdInfo = ();
+
+    fn probe(pdev: &pci::Device<Core>, _info: &Self::IdInfo) -> Result<Pin<KBox<Self>>> {
+        let ring = CoherentAllocation::<u64>::alloc_coherent(pdev.as_ref(), 64, GFP_KERNEL)?;
+        let bar = pdev.iomap_region_sized::<0x1000>(0, c_str!("nic"))?;
+        if let Ok(b) = bar.access(pdev.as_ref()) {
+            b.write64(ring.dma_handle(), RING_BASE);
+            b.write32(1, CTRL);
+        }
+        KBox::pin(Nic { ring, bar, stats: [0; 16] }, GFP_KERNEL)
+    }
+}
+`;
+
+/** Helper functions of a few shapes: register reads, state machines, loops over the ring. */
+function helper(i: number, rnd: () => number): string {
+  const reg = `0x${(0x40 + 4 * (i % 64)).toString(16)}`;
+  switch (Math.floor(rnd() * 4)) {
+    case 0:
+      return `
+impl Nic {
+    /// Reads counter ${i} and folds it into the statistics.
+    fn read_counter_${i}(&mut self, pdev: &pci::Device<Core>) -> Result<u64> {
+        let bar = self.bar.access(pdev.as_ref())?;
+        let value = bar.read32(${reg}) as u64;
+        self.stats[${i % 16}] = self.stats[${i % 16}].wrapping_add(value);
+        Ok(value)
+    }
+}
+`;
+    case 1:
+      return `
+impl Nic {
+    fn link_state_${i}(&self, pdev: &pci::Device<Core>) -> Result<u32> {
+        let bar = self.bar.access(pdev.as_ref())?;
+        let status = bar.read32(${reg});
+        let state = match status & 0x3 {
+            0 => 10,
+            1 => 100,
+            2 => 1000,
+            _ => return Err(EIO),
+        };
+        if status & 0x80 != 0 {
+            pr_info!("link ${i} up at {} Mb/s\\n", state);
+        }
+        Ok(state)
+    }
+}
+`;
+    case 2:
+      return `
+impl Nic {
+    fn ring_sum_${i}(&self, start: usize, count: usize) -> u64 {
+        let mut total = 0u64;
+        for k in start..start + count {
+            let slot = k % 64;
+            total = total.wrapping_add((slot as u64) << ${i % 8});
+            if total > ${1000 + i} {
+                total -= ${i + 1};
+            }
+        }
+        total
+    }
+}
+`;
+    default:
+      return `
+fn decode_${i}(word: u32) -> (u16, u16) {
+    let high = (word >> 16) as u16;
+    let low = (word & 0xffff) as u16;
+    if high == ${i % 1000} {
+        (low, high)
+    } else {
+        (high, low)
+    }
+}
+`;
+  }
+}
+
+function driverText(lines: number): string {
+  const rnd = random(3000);
+  let text = HEAD;
+  let count = HEAD.split('\n').length;
+  for (let i = 0; count < lines; i++) {
+    const h = helper(i, rnd);
+    text += h;
+    count += h.split('\n').length - 1;
+  }
+  return text;
+}
+
+function positionAt(text: string, offset: number): Position {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length - 1;
+  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
+}
+
+/** Offsets just after `let ` in function bodies: typing there makes a new name, not a syntax error. */
+function editPoints(text: string, count: number): number[] {
+  const all: number[] = [];
+  for (let i = text.indexOf('        let '); i !== -1; i = text.indexOf('        let ', i + 1)) all.push(i + '        let '.length);
+  const rnd = random(7);
+  return Array.from({ length: count }, () => all[Math.floor(rnd() * all.length)]);
+}
+
+interface Stats {
+  scenario: string;
+  edits: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+function stats(scenario: string, ms: number[]): Stats {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { scenario, edits: ms.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1], mean: ms.reduce((a, b) => a + b, 0) / ms.length };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(cli)) fail(`${cli} is missing: run \`npm run build\` first`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmalint-lsp-bench-'));
+  const file = path.join(dir, 'nic.rs');
+  let text = driverText(options.lines);
+  fs.writeFileSync(file, text);
+  const uri = pathToFileURL(file).href;
+
+  const server = spawn(process.execPath, [cli, 'lsp', '--stdio'], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
+  const conn = createProtocolConnection(new StreamMessageReader(server.stdout), new StreamMessageWriter(server.stdin));
+  const waiting = new Map<number, (t: number) => void>();
+  let lastTrace = { factsMs: NaN, analysisMs: NaN };
+  const traces = new Map<number, { factsMs: number; analysisMs: number }>();
+  conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
+    const now = performance.now();
+    if (p.uri !== uri || p.version === undefined) return;
+    traces.set(p.version, lastTrace);
+    waiting.get(p.version)?.(now);
+  });
+  conn.onNotification(LogTraceNotification.type, (p) => {
+    const m = /facts ([\d.]+) ms, analysis ([\d.]+) ms/.exec(p.verbose ?? '');
+    if (m) lastTrace = { factsMs: Number(m[1]), analysisMs: Number(m[2]) };
+  });
+  conn.listen();
+  await conn.sendRequest(InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: pathToFileURL(dir).href,
+    workspaceFolders: [{ uri: pathToFileURL(dir).href, name: 'bench' }],
+    capabilities: { textDocument: { publishDiagnostics: { versionSupport: true } } },
+    trace: 'verbose',
+  });
+  await conn.sendNotification(InitializedNotification.type, {});
+
+  let version = 1;
+  const published = (v: number) => new Promise<number>((resolve) => waiting.set(v, resolve));
+  const opened = published(version);
+  const openStart = performance.now();
+  await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'rust', version, text } });
+  const openMs = (await opened) - openStart;
+
+  const factsMs: number[] = [];
+  const analysisMs: number[] = [];
+  /** Sends one change and returns the milliseconds until its diagnostics arrive. */
+  const edit = async (offset: number, remove: number, insert: string): Promise<number> => {
+    version++;
+    const range = { start: positionAt(text, offset), end: positionAt(text, offset + remove) };
+    text = text.slice(0, offset) + insert + text.slice(offset + remove);
+    const done = published(version);
+    const start = performance.now();
+    await conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: [{ range, text: insert }] });
+    const ms = (await done) - start;
+    waiting.delete(version);
+    const trace = traces.get(version);
+    if (trace) {
+      factsMs.push(trace.factsMs);
+      analysisMs.push(trace.analysisMs);
+    }
+    return ms;
+  };
+
+  const run = async (insert: string, points: number[]): Promise<number[]> => {
+    const out: number[] = [];
+    for (const at of points) {
+      out.push(await edit(at, 0, insert)); // type it
+      out.push(await edit(at, insert.length, '')); // and take it out
+    }
+    return out;
+  };
+
+  const half = Math.max(1, Math.floor(options.edits / 4));
+  await run('q', editPoints(text, 20)); // warm up the JIT
+  factsMs.length = 0;
+  analysisMs.length = 0;
+  const letters = await run('q', editPoints(text, half));
+  const newlines = await run('\n', editPoints(text, half));
+  const results = [stats('letter typed and deleted', letters), stats('newline typed and deleted', newlines), stats('all single-character edits', [...letters, ...newlines])];
+  const parts = [stats('  of which: reparse + facts', factsMs.filter(Number.isFinite)), stats('  of which: crate analysis', analysisMs.filter(Number.isFinite))];
+
+  await conn.sendRequest(ShutdownRequest.type);
+  await conn.sendNotification(ExitNotification.type);
+  conn.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const lineCount = text.split('\n').length;
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  process.stdout.write(`dmalint lsp: didChange to publishDiagnostics, ${lineCount}-line file (${(text.length / 1024).toFixed(0)} KiB)\n`);
+  process.stdout.write(`machine: ${cpu}, ${os.availableParallelism()} CPUs, Node ${process.version}\n`);
+  process.stdout.write(`open (first parse, extraction and analysis): ${openMs.toFixed(1)} ms\n\n`);
+  const row = (cells: string[]) => `${cells[0].padEnd(28)}${cells.slice(1).map((c) => c.padStart(9)).join('')}\n`;
+  process.stdout.write(row(['scenario', 'edits', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'mean ms']));
+  for (const s of [...results, ...parts]) process.stdout.write(row([s.scenario, String(s.edits), ...[s.p50, s.p95, s.p99, s.max, s.mean].map((n) => n.toFixed(2))]));
+  const overall = results[2];
+  process.stdout.write(`\ntarget p95 < 15 ms: ${overall.p95 < 15 ? 'met' : 'NOT met'} (p95 ${overall.p95.toFixed(2)} ms)\n`);
+  if (options.json) fs.writeFileSync(options.json, JSON.stringify({ lines: lineCount, cpu, node: process.version, openMs, results, parts }, null, 2) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(2);
+});
