@@ -6,7 +6,7 @@
 import type { Expr, Pat, Span, Stmt } from '../src/facts/ir.js';
 import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
-import type { Crate, FnNode, NType } from '../src/model/crate.js';
+import type { Crate, FnNode, NType, OwnershipStep } from '../src/model/crate.js';
 import type { KernelApi } from '../src/model/kernel-api.js';
 import { walkExpr } from '../src/model/walk.js';
 
@@ -178,12 +178,12 @@ function isDmaBuffer(api: KernelApi, t: NType): boolean {
  * DMA memory is not searched: addresses stored in it (descriptors) are the device's data, not a
  * value the CPU keeps.
  */
-function addressPath(crate: Crate, t: NType): string[] | undefined {
+function addressPath(crate: Crate, t: NType): OwnershipStep[] | undefined {
   const api = crate.api;
   const hit = crate
     .ownedPaths(t, (x) => isAddress(api, x) || isDmaBuffer(api, x))
     .find((p) => isAddress(api, p.found) && p.steps.length <= MAX_STRUCT_LEVELS);
-  return hit?.steps.map((s) => `${s.struct.name}::${s.field}`);
+  return hit?.steps;
 }
 
 /** The first kernel revocable wrapper written in `t` (through generic arguments) whose value holds a DMA address. */
@@ -203,10 +203,20 @@ function describeWrapper(hit: NType): string {
   return head === hit.name ? written : `${written}, a \`${hit.name}\``;
 }
 
-function typeNotes(crate: Crate, hit: NType): string[] {
-  const path = addressPath(crate, hit.args[0]) ?? [];
-  if (path.length === 0) return [];
-  return [`the wrapped value holds a DMA address in ${path.map((p) => `\`${p}\``).join(', then ')}`];
+/** Where the wrapped value holds the address (crate struct fields), and the alias that spells the wrapper. */
+function typeRelated(crate: Crate, hit: NType): Location[] {
+  const out: Location[] = [];
+  const head = hit.text.split('<')[0].split('::').pop()?.trim();
+  for (const file of crate.files) {
+    const alias = head && head !== hit.name ? file.facts.typeAliases.find((a) => a.name === head) : undefined;
+    if (alias) out.push({ file: file.path, span: alias.span, message: `\`${head}\` is a \`${hit.name}\` of a DMA address` });
+  }
+  const steps = addressPath(crate, hit.args[0]) ?? [];
+  steps.forEach((step, i) => {
+    const message = i === steps.length - 1 ? 'the DMA address kept in the wrapped value' : 'the wrapped value holds the address through this field';
+    out.push({ file: step.struct.file.path, span: step.span, message });
+  });
+  return out.slice(0, 4);
 }
 
 function typeFinding(crate: Crate, file: string, span: Span, hit: NType, where: string, item: string): RuleFinding {
@@ -214,8 +224,7 @@ function typeFinding(crate: Crate, file: string, span: Span, hit: NType, where: 
     rule: RULE_ID,
     message: `DMA address kept behind a revocable wrapper in ${where} (${describeWrapper(hit)}): the device keeps using it after revocation, so the guard cannot make this safe`,
     primary: { file, span },
-    related: [],
-    notes: typeNotes(crate, hit),
+    related: typeRelated(crate, hit),
     help: 'own the DMA buffer in the driver data and stop the device in unbind(); keep Devres for MMIO',
     item,
   };
