@@ -117,6 +117,8 @@ fn start(&self) -> Result {
       '',
       'Guards are recognised from types: a guard over a value whose type dmalint cannot infer is not tracked. Only the kernel `Revocable`/`Devres` count; a crate type of the same name is not the kernel wrapper and is ignored. Addresses stored inside DMA memory (descriptors the device fills in) are the device\'s data, not a DMA address kept behind the wrapper, and are not searched.',
       '',
+      'Types are checked where they are written in fields, statics and locals; function parameters and return types are not reported (the field or constructor the value comes from is), and a crate generic that wraps its parameter in `Devres` (`Slot<T>` holding `Devres<T>`, used as `Slot<DmaAddress>`) is not seen through.',
+      '',
       'Shifts, sums, masks and conversions keep a value an address (`addr >> 32`, `u64::from(addr)`); a product, quotient or remainder is a count or an index (`(addr - base) / SLOT`). After the guard ended, passing the address to code outside the crate counts as a use; reading it in a comparison or a log macro does not, and neither does a crate function that only logs or compares it. Building a crate struct value that holds the address counts as storing it.',
     ].join('\n'),
     tags: ['dma', 'devres', 'revocable', 'correctness'],
@@ -1131,6 +1133,11 @@ class GuardFlow {
     const tainted = taints.find((t) => t);
     if (inert || e.callee.k !== 'path' || (!tainted && !this.mayHandGuarded(undefined, e.args))) return tainted;
     const name = e.callee.segs[e.callee.segs.length - 1];
+    // `bindings::writeq(addr, reg)`: a raw register write.
+    if (tainted && this.api.mmioWriteMethods.has(name) && !this.api.registerWriteMethods.has(name)) {
+      for (const t of taints) if (t) this.sink(t, 'device', e.span, 'the device');
+      return undefined;
+    }
     // `Some(a)`, `Ok(a)`, a tuple struct or variant, `u64::from(a)`: the value is carried on, not used.
     if (/^[A-Z]/.test(name) || isValueConversion(name)) return tainted;
     const callee = this.crate.resolveCall(e, this.fn, this.env)[0];
