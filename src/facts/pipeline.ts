@@ -114,6 +114,7 @@ export async function checkComponents(files: PipelineFile[], options: PipelineOp
     if (p.key !== undefined) store!.write(p.key, JSON.stringify({ findings, reports: own } satisfies CachedResult));
   };
   await options.source.extract(order.map((i) => files[i]), {
+    discard: true,
     onFacts: (pos, f) => {
       facts.set(order[pos], f);
       done++;

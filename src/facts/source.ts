@@ -10,11 +10,17 @@ import type { Worker } from 'node:worker_threads';
 import { codeDigest, defaultCacheDir, EntryStore, packageRoot, parseFacts, sha256, type CacheCounters } from './cache.js';
 import { extractFacts } from './extract.js';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
+import { collectAndYield, ParseBudget } from './native-memory.js';
 import type { WorkerReply, WorkerSetup, WorkerTask } from './worker.js';
 
 export interface ExtractCallbacks {
   /** Called once per file as soon as its facts are known, in no particular order. */
   onFacts?(index: number, facts: FileFacts): void;
+  /**
+   * Do not keep the facts for the returned array (it is then empty): for callers that take each
+   * file's facts in `onFacts` and let go of them, so memory does not grow with the tree.
+   */
+  discard?: boolean;
 }
 
 export interface FactsSource {
@@ -53,11 +59,15 @@ export interface FactsSourceOptions {
 /** Extracts in this thread, no cache. */
 export const inlineFactsSource: FactsSource = {
   async extract(files, callbacks) {
-    return files.map((f, i) => {
+    const out: FileFacts[] = [];
+    const budget = new ParseBudget();
+    for (const [i, f] of files.entries()) {
       const facts = extractFacts(f.text);
+      if (!callbacks?.discard) out.push(facts);
       callbacks?.onFacts?.(i, facts);
-      return facts;
-    });
+      if (budget.add(f.text.length)) await collectAndYield();
+    }
+    return out;
   },
 };
 
@@ -105,9 +115,9 @@ class PooledSource implements FactsSource {
   }
 
   async extract(files: { absPath: string; text: string }[], callbacks: ExtractCallbacks = {}): Promise<FileFacts[]> {
-    const out: FileFacts[] = new Array(files.length);
+    const out: FileFacts[] = callbacks.discard ? [] : new Array(files.length);
     const deliver = (index: number, facts: FileFacts) => {
-      out[index] = facts;
+      if (!callbacks.discard) out[index] = facts;
       callbacks.onFacts?.(index, facts);
     };
     const todo: Job[] = [];
@@ -128,10 +138,12 @@ class PooledSource implements FactsSource {
     if (pool) {
       await pool.run(todo, (job, json) => deliver(job.index, JSON.parse(json) as FileFacts));
     } else {
+      const budget = new ParseBudget();
       for (const job of todo) {
         const facts = extractFacts(job.text);
         if (job.key !== undefined) this.facts!.write(job.key, JSON.stringify(facts));
         deliver(job.index, facts);
+        if (budget.add(job.text.length)) await collectAndYield();
       }
     }
     return out;

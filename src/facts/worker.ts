@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EntryStore } from './cache.js';
 import { extractFacts } from './extract.js';
+import { collectGarbage, ParseBudget } from './native-memory.js';
 
 export interface WorkerSetup {
   /** Where to write fresh facts, when the cache is on. */
@@ -19,8 +20,29 @@ export type WorkerReply = { id: number; json: string[]; writeErrors: number } | 
 
 const setup = (workerData ?? {}) as WorkerSetup;
 const store = setup.cache ? new EntryStore(setup.cache.dir, setup.cache.tag) : undefined;
+const budget = new ParseBudget();
+
+// Tasks are queued and run one per turn of the event loop: messages arrive while a task runs, and
+// handling them back to back would starve the finalizers that free the trees' memory.
+const queue: WorkerTask[] = [];
+let scheduled = false;
 
 parentPort?.on('message', (task: WorkerTask) => {
+  queue.push(task);
+  schedule();
+});
+
+function schedule(): void {
+  if (scheduled || queue.length === 0) return;
+  scheduled = true;
+  setImmediate(() => {
+    scheduled = false;
+    run(queue.shift()!);
+    schedule();
+  });
+}
+
+function run(task: WorkerTask): void {
   try {
     const json: string[] = [];
     const errorsBefore = store?.counters.writeErrors ?? 0;
@@ -34,4 +56,6 @@ parentPort?.on('message', (task: WorkerTask) => {
     const err = e as Error;
     parentPort!.postMessage({ id: task.id, error: err?.stack ?? String(e) } satisfies WorkerReply);
   }
-});
+  // The trees of this task are garbage now; the finalizers this queues run before the next task.
+  if (budget.add(task.files.reduce((n, f) => n + f.text.length, 0))) collectGarbage();
+}
