@@ -218,6 +218,42 @@ describe('dmalint lsp', () => {
     expect(off).toBeNull();
   });
 
+  it('removes an unused suppression, and explains the rules a suppression comment names', async () => {
+    const text = `// A helper with nothing to suppress.\n\nfn helper() -> u32 {\n    // dmalint-allow(coherent_outside_probe): left from an old version\n    7\n}\n`;
+    const { client, root } = await start({ 'lib.rs': text });
+    const uri = uriOf(path.join(root, 'lib.rs'));
+    await client.open(uri, text);
+    const published = await client.diagnosticsFor(uri, (p) => p.version === 1);
+    expect(rules(published)).toEqual(['unused_suppression']);
+    expect(published.diagnostics[0].severity).toBe(2);
+
+    const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(text, 'coherent_outside_probe').start });
+    const value = (hover?.contents as { value: string }).value;
+    expect(value).toContain('**unused_suppression**');
+    expect(value).toContain('**coherent_outside_probe**');
+
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: published.diagnostics[0].range, context: { diagnostics: published.diagnostics } });
+    expect(actions.map((a) => a.title)).toEqual(['Remove the unused dmalint-allow comment']);
+    expect(actions[0].isPreferred).toBe(true);
+    const fixed = TextDocument.applyEdits(TextDocument.create(uri, 'rust', 1, text), editsFor(actions[0], uri, 1));
+    expect(fixed).toBe('// A helper with nothing to suppress.\n\nfn helper() -> u32 {\n    7\n}\n');
+    await client.change(uri, 2, [{ text: fixed }]);
+    expect((await client.diagnosticsFor(uri, (p) => p.version === 2)).diagnostics).toEqual([]);
+  });
+
+  it('checks an unsaved buffer on its own, and leaves files excluded by the config alone', async () => {
+    const { client, root } = await start({ 'dmalint.toml': '[files]\nexclude = ["vendor"]\n', 'vendor/main.rs': NIC_MAIN, 'vendor/hw.rs': NIC_HW });
+    const untitled = 'untitled:Untitled-1';
+    await client.open(untitled, NIC_MAIN);
+    const own = await client.diagnosticsFor(untitled, (p) => p.version === 1);
+    expect(rules(own)).toEqual([FREE_RULE]);
+    expect(own.diagnostics[0].relatedInformation?.[0].location.uri).toBe(untitled);
+
+    const vendored = uriOf(path.join(root, 'vendor', 'main.rs'));
+    await client.open(vendored, NIC_MAIN);
+    expect((await client.diagnosticsFor(vendored, (p) => p.version === 1)).diagnostics).toEqual([]);
+  });
+
   it('serves pull diagnostics to a pull client, with resultIds, refresh and workspace reports, and never pushes', async () => {
     const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW }, PULL);
     expect(client.initializeResult.capabilities.diagnosticProvider).toMatchObject({ interFileDependencies: true, workspaceDiagnostics: true });

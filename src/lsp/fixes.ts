@@ -49,10 +49,10 @@ export function suppressionEdit(rule: string, findingLine: number, facts: FileFa
   const item = innermostItem(facts, findingLine);
   let at = findingLine; // 1-based line the comment goes above
   if (item) {
+    // Up through the attribute and comment lines; not onto a line of code that ends with a
+    // comment (the attribute walk counts that comment as the item's lead too).
     at = item.span.line;
-    let leadIsClean = item.leadLine < item.span.line;
-    for (let l = item.leadLine; l < item.span.line && leadIsClean; l++) leadIsClean = isTriviaLine(lines[l - 1] ?? '');
-    if (leadIsClean) at = item.leadLine;
+    while (at - 1 >= item.leadLine && isTriviaLine(lines[at - 2] ?? '')) at--;
   }
   const indent = indentOf(lines[(item ? item.span.line : findingLine) - 1]);
   const head = `${indent}// dmalint-allow(${rule}): `;

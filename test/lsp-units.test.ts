@@ -1,0 +1,86 @@
+// The language server's pure parts: position conversions and the edits of its code actions.
+import { describe, expect, it } from 'vitest';
+import { extractFacts } from '../src/facts/extract.js';
+import type { Finding } from '../src/lint/types.js';
+import { removeCommentEdit, splitLines, suppressionEdit, unbindEdit, unbindTarget, type LineEdit } from '../src/lsp/fixes.js';
+import { pointAt, spanToRange, treeEditFor } from '../src/lsp/positions.js';
+
+function apply(text: string, e: LineEdit): string {
+  const lines = text.split('\n');
+  const offset = (p: { line: number; character: number }) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  return text.slice(0, offset(e.start)) + e.newText + text.slice(offset(e.end));
+}
+
+describe('positions', () => {
+  it('maps 1-based spans with exclusive end columns to 0-based LSP ranges', () => {
+    expect(spanToRange({ line: 3, col: 5, endLine: 3, endCol: 9 })).toEqual({ start: { line: 2, character: 4 }, end: { line: 2, character: 8 } });
+  });
+
+  it('counts UTF-16 code units and rows at \\n, as tree-sitter does', () => {
+    const text = 'a😀b\nxy\r\nz';
+    expect(pointAt(text, 4)).toEqual({ row: 0, column: 4 });
+    expect(pointAt(text, 5)).toEqual({ row: 1, column: 0 });
+    expect(pointAt(text, 8)).toEqual({ row: 1, column: 3 });
+    expect(pointAt(text, 9)).toEqual({ row: 2, column: 0 });
+  });
+
+  it('describes an edit to tree-sitter with old and new end points', () => {
+    const text = 'fn a() {\n    x\n}\n';
+    const at = text.indexOf('x');
+    expect(treeEditFor(text, at, at + 1, 'y\n    zz')).toEqual({
+      startIndex: at,
+      oldEndIndex: at + 1,
+      newEndIndex: at + 8,
+      startPosition: { row: 1, column: 4 },
+      oldEndPosition: { row: 1, column: 5 },
+      newEndPosition: { row: 2, column: 6 },
+    });
+  });
+});
+
+describe('suppression edits', () => {
+  const text = `const A: u32 = 1; // a note\n/// Ring state.\n#[pin_data]\nstruct Ring {\n    buf: u32,\n}\n`;
+  const facts = extractFacts(text);
+
+  it('go above the attributes and doc comments of the item holding the finding', () => {
+    const e = suppressionEdit('some_rule', 5, facts, splitLines(text));
+    expect(apply(text, e)).toBe(`const A: u32 = 1; // a note\n// dmalint-allow(some_rule): <reason>\n/// Ring state.\n#[pin_data]\nstruct Ring {\n    buf: u32,\n}\n`);
+    expect(e.select).toEqual({ line: 1, start: '// dmalint-allow(some_rule): '.length, end: '// dmalint-allow(some_rule): <reason>'.length });
+    expect(e.snippet).toBe('// dmalint-allow(some_rule): ${1:<reason>}\n');
+  });
+
+  it('go right above the item when code shares its lead lines', () => {
+    const tight = `fn a() {} // note\nfn b() {\n    let x = 1;\n}\n`;
+    const e = suppressionEdit('r', 3, extractFacts(tight), splitLines(tight));
+    expect(apply(tight, e)).toBe(`fn a() {} // note\n// dmalint-allow(r): <reason>\nfn b() {\n    let x = 1;\n}\n`);
+  });
+
+  it('take the indentation of an item inside an impl', () => {
+    const nested = `impl X {\n    fn f(&self) {\n        g();\n    }\n}\n`;
+    const e = suppressionEdit('r', 3, extractFacts(nested), splitLines(nested));
+    expect(apply(nested, e)).toBe(`impl X {\n    // dmalint-allow(r): <reason>\n    fn f(&self) {\n        g();\n    }\n}\n`);
+  });
+
+  it('remove a comment that ends a line of code, keeping the code', () => {
+    const t = `let n = 1;   // dmalint-allow(r): old\n`;
+    expect(apply(t, removeCommentEdit({ line: 1, col: 14, endLine: 1, endCol: 38 }, splitLines(t)))).toBe('let n = 1;\n');
+  });
+});
+
+describe('unbind() skeleton', () => {
+  const finding = { rule: 'dma_free_without_quiesce', item: 'struct Dev' } as Finding;
+
+  it('goes into a one-line driver impl with the bus device type', () => {
+    const text = `struct Dev { ring: CoherentAllocation<u8> }\nimpl platform::Driver for Dev {}\n`;
+    const facts = extractFacts(text);
+    const target = unbindTarget(finding, [{ path: 'a.rs', facts }])!;
+    const out = apply(text, unbindEdit(target, splitLines(text)));
+    expect(out).toContain('impl platform::Driver for Dev {\n    fn unbind(dev: &platform::Device<Core>, this: Pin<&Self>) {\n');
+    expect(out.endsWith('    }\n}\n')).toBe(true);
+  });
+
+  it('is not offered when the impl has an unbind() or a remove()', () => {
+    const text = `impl pci::Driver for Dev {\n    fn remove(d: &pci::Device<Core>, this: Pin<&Self>) {}\n}\n`;
+    expect(unbindTarget(finding, [{ path: 'a.rs', facts: extractFacts(text) }])).toBeUndefined();
+  });
+});
