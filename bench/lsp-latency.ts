@@ -109,13 +109,14 @@ impl pci::Driver for Nic {
 }
 `;
 
-/** Helper functions of a few shapes: register reads, state machines, loops over the ring. */
-function helper(i: number, rnd: () => number): string {
+/** Methods of a few shapes (register reads, state machines, loops over the ring), or a free function. */
+function helper(i: number, rnd: () => number): { method: boolean; text: string } {
   const reg = `0x${(0x40 + 4 * (i % 64)).toString(16)}`;
   switch (Math.floor(rnd() * 4)) {
     case 0:
-      return `
-impl Nic {
+      return {
+        method: true,
+        text: `
     /// Reads counter ${i} and folds it into the statistics.
     fn read_counter_${i}(&mut self, pdev: &pci::Device<Core>) -> Result<u64> {
         let bar = self.bar.access(pdev.as_ref())?;
@@ -123,11 +124,12 @@ impl Nic {
         self.stats[${i % 16}] = self.stats[${i % 16}].wrapping_add(value);
         Ok(value)
     }
-}
-`;
+`,
+      };
     case 1:
-      return `
-impl Nic {
+      return {
+        method: true,
+        text: `
     fn link_state_${i}(&self, pdev: &pci::Device<Core>) -> Result<u32> {
         let bar = self.bar.access(pdev.as_ref())?;
         let status = bar.read32(${reg});
@@ -142,11 +144,12 @@ impl Nic {
         }
         Ok(state)
     }
-}
-`;
+`,
+      };
     case 2:
-      return `
-impl Nic {
+      return {
+        method: true,
+        text: `
     fn ring_sum_${i}(&self, start: usize, count: usize) -> u64 {
         let mut total = 0u64;
         for k in start..start + count {
@@ -158,10 +161,12 @@ impl Nic {
         }
         total
     }
-}
-`;
+`,
+      };
     default:
-      return `
+      return {
+        method: false,
+        text: `
 fn decode_${i}(word: u32) -> (u16, u16) {
     let high = (word >> 16) as u16;
     let low = (word & 0xffff) as u16;
@@ -171,19 +176,27 @@ fn decode_${i}(word: u32) -> (u16, u16) {
         (high, low)
     }
 }
-`;
+`,
+      };
   }
 }
 
+/** Methods in impl blocks of about 250 lines, as drivers grow them, with free functions between. */
 function driverText(lines: number): string {
   const rnd = random(3000);
   let text = HEAD;
-  let count = HEAD.split('\n').length;
-  for (let i = 0; count < lines; i++) {
+  let block: string[] = [];
+  const flush = () => {
+    if (block.length > 0) text += `\nimpl Nic {${block.join('')}}\n`;
+    block = [];
+  };
+  for (let i = 0; text.split('\n').length + block.join('').split('\n').length < lines; i++) {
     const h = helper(i, rnd);
-    text += h;
-    count += h.split('\n').length - 1;
+    if (h.method) block.push(h.text);
+    else text += h.text;
+    if (block.length >= 20) flush();
   }
+  flush();
   return text;
 }
 

@@ -27,7 +27,53 @@ function fixtureTexts(): string[] {
   return out;
 }
 
-const texts = fixtureTexts();
+/** A driver with a long impl block: methods with doc comments, attributes, suppressions,
+ * trailing comments, an associated type and a const among them. */
+const LONG_IMPL = `use kernel::prelude::*;
+
+/// The device.
+#[pin_data]
+struct Dev {
+    regs: u32,
+}
+
+impl Dev {
+    const DEPTH: usize = 8; // ring depth
+
+    /// Reads a register.
+    #[inline]
+    fn read(&self, at: usize) -> u32 {
+        let v = self.regs + at as u32;
+        v
+    }
+
+    // dmalint-allow(coherent_outside_probe): reason written here
+    fn write(&mut self, at: usize, v: u32) {
+        self.regs = v + at as u32;
+    }
+    fn tight(&self) -> u32 { self.regs } // trailing note
+
+    type Alias = u32;
+
+    fn looped(&self) -> u32 {
+        let mut n = 0;
+        for i in 0..Self::DEPTH {
+            n += i as u32;
+        }
+        n
+    }
+
+    /* a block comment */
+    pub(crate) unsafe fn raw(&self) -> *const u32 {
+        &self.regs
+    }
+    fn last(&self) {}
+}
+
+fn after() {}
+`;
+
+const texts = [LONG_IMPL, ...fixtureTexts()];
 
 /** Pieces that move lines, open and close blocks, and write comments and suppressions. */
 const PIECES = ['x', ' ', '\n', '\r\n', '{', '}', '(', ';', '"', 'é😀', '// note\n', '/* c */', '#[inline]\n', 'fn extra() {}\n', '// dmalint-allow(coherent_outside_probe): reason\n', '} // dmalint-allow(unused): y\n'];
@@ -55,9 +101,9 @@ function lspChange(text: string, e: Edit) {
 describe('incremental facts', () => {
   it('equal a full extraction after any sequence of edits', () => {
     fc.assert(
-      fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 6 }), (which, edits) => {
+      fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 6 }), fc.constantFrom(undefined, 0), (which, edits, splitImplLines) => {
         let text = texts[which];
-        const doc = new OpenDocument('file:///t.rs', 'rust', 1, text);
+        const doc = new OpenDocument('file:///t.rs', 'rust', 1, text, splitImplLines);
         doc.facts();
         edits.forEach((e, i) => {
           const change = lspChange(text, e);
@@ -68,15 +114,15 @@ describe('incremental facts', () => {
           expect(doc.facts()).toEqual(extractFacts(text));
         });
       }),
-      { numRuns: 120 },
+      { numRuns: 200 },
     );
   });
 
   it('equal a full extraction when several changes come in one notification', () => {
     fc.assert(
-      fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 2, maxLength: 5 }), (which, edits) => {
+      fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 2, maxLength: 5 }), fc.constantFrom(undefined, 0), (which, edits, splitImplLines) => {
         let text = texts[which];
-        const doc = new OpenDocument('file:///t.rs', 'rust', 1, text);
+        const doc = new OpenDocument('file:///t.rs', 'rust', 1, text, splitImplLines);
         doc.facts();
         const changes = edits.map((e) => {
           const change = lspChange(text, e);
@@ -104,5 +150,20 @@ describe('incremental facts', () => {
     const shifted = inc.update(moved, parseRust(moved));
     expect(inc.lastStats.extracted).toBe(1);
     expect(shifted).toEqual(extractFacts(moved));
+  });
+
+  it('extracts again only the method that changed in a long impl', () => {
+    const inc = new IncrementalFacts(10);
+    inc.update(LONG_IMPL, parseRust(LONG_IMPL));
+    const typed = LONG_IMPL.replace('n += i as u32;', 'n += i as u32 + 1;');
+    const facts = inc.update(typed, parseRust(typed));
+    // That method only: the skeleton and the other methods are reused with the other chunks.
+    expect(inc.lastStats).toMatchObject({ extracted: 1, full: false });
+    expect(inc.lastStats.reused).toBe(7); // 3 chunks, the skeleton, 3 methods
+    expect(facts).toEqual(extractFacts(typed));
+    const lines = `${typed.slice(0, typed.indexOf('    fn tight'))}\n\n${typed.slice(typed.indexOf('    fn tight'))}`;
+    expect(inc.update(lines, parseRust(lines))).toEqual(extractFacts(lines));
+    // Two blank lines inside the impl: its skeleton changes, every method is only moved.
+    expect(inc.lastStats).toMatchObject({ extracted: 1, full: false });
   });
 });

@@ -11,7 +11,7 @@ import { treeEditFor } from './positions.js';
 export class OpenDocument {
   private doc: TextDocument;
   private tree: Tree | undefined;
-  private readonly incremental = new IncrementalFacts();
+  private readonly incremental: IncrementalFacts;
   private current: FileFacts | undefined;
 
   constructor(
@@ -19,8 +19,11 @@ export class OpenDocument {
     readonly languageId: string,
     version: number,
     text: string,
+    /** Impl blocks of at least this many lines have their methods updated one by one. */
+    splitImplLines?: number,
   ) {
     this.doc = TextDocument.create(uri, languageId, version, text);
+    this.incremental = new IncrementalFacts(splitImplLines);
   }
 
   get text(): string {

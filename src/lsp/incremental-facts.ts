@@ -4,27 +4,58 @@
 // with the attributes and comments above it); a chunk whose text is unchanged keeps its facts
 // (moved by whole lines when lines were added or removed above it), and only the others are
 // extracted again, each by `extractFacts` on a text that holds the chunk at its real line and
-// column. The result is the same FileFacts that `extractFacts` gives for the whole text.
+// column. A long `impl` block is cut further: its methods are pieces of their own, and the rest
+// of the block (its *skeleton*: header, associated items) another, so typing in one method of
+// a 1,000-line impl extracts that method only. The result is the same FileFacts that
+// `extractFacts` gives for the whole text; the tests hold it to that.
 import { extractFacts } from '../facts/extract.js';
-import { FACTS_VERSION, type FileFacts, type Span } from '../facts/ir.js';
+import { FACTS_VERSION, type FileFacts, type ItemExtent, type Span } from '../facts/ir.js';
 import { parseRust, type SyntaxNode, type Tree } from '../syntax/parser.js';
 
-/** Where a chunk sits and what text it has; its facts are those of a file holding only it. */
-interface Chunk {
-  /** Row (0-based) and UTF-16 column where the chunk starts. */
-  row: number;
-  col: number;
-  /** Its text is `[start, end)` of the text of the last update. */
-  start: number;
-  end: number;
-  facts: FileFacts;
-  holders: { spans: Span[]; leads: { leadLine: number }[] };
+interface Holders {
+  spans: Span[];
+  leads: { leadLine: number }[];
 }
 
-/** One chunk of the current tree, before its facts are known. */
-interface ChunkSpan {
+/** Facts extracted from one piece of text, with the objects that hold its line numbers. */
+interface Part {
+  row: number;
+  col: number;
+  facts: FileFacts;
+  holders: Holders;
+}
+
+/** A method group of a split impl: its text is `[start, end)` of the last update's text. */
+interface MethodPart extends Part {
+  start: number;
+  end: number;
+}
+
+/** A top-level chunk: its text is `[start, end)` of the last update's text. */
+interface Chunk {
+  row: number;
+  col: number;
+  start: number;
+  end: number;
+  /** Facts of the whole chunk; or, for a split impl, of its parts. */
+  whole?: Part;
+  split?: SplitImpl;
+}
+
+interface SplitImpl {
+  /** The impl's self type as written (methods are named after it). */
+  owner: string;
+  /** The chunk with its method groups blanked out, and its facts. */
+  skeletonText: string;
+  skeleton: Part;
+  methods: MethodPart[];
+}
+
+/** Nodes that go together: attributes and comments with the item after them. */
+interface Group {
   nodes: SyntaxNode[];
   startIndex: number;
+  /** Through the end of the last node's line. */
   endIndex: number;
   row: number;
   col: number;
@@ -37,81 +68,174 @@ const LIST_KEYS = ['structs', 'enums', 'impls', 'traits', 'fns', 'statics', 'typ
 /** `extractFacts` keeps at most this many syntax error locations. */
 const MAX_SYNTAX_ERRORS = 50;
 
+/** Impl blocks of at least this many lines are split into their methods. */
+export const SPLIT_IMPL_LINES = 40;
+
 export interface UpdateStats {
-  /** Chunks extracted again. */
+  /** Chunks and parts extracted again. */
   extracted: number;
-  /** Chunks whose facts were kept. */
+  /** Chunks and parts whose facts were kept. */
   reused: number;
   /** Whether the whole file had to be extracted at once. */
   full: boolean;
 }
 
+/** The chunk or part does not parse on its own as it does in the file. */
+class NotAlike extends Error {}
+
 export class IncrementalFacts {
   private chunks: Chunk[] = [];
-  /** The text of the last update; chunks point into it. */
+  /** The text of the last update; chunks and method parts point into it. */
   private text = '';
   lastStats: UpdateStats = { extracted: 0, reused: 0, full: false };
+
+  constructor(private readonly splitImplLines = SPLIT_IMPL_LINES) {}
 
   /** Facts of `text`, whose syntax tree is `tree` (parsed from exactly this text). */
   update(text: string, tree: Tree): FileFacts {
     if (tree.rootNode.type !== 'source_file') return this.full(text, tree); // the whole file is one ERROR
-    const spans = chunkSpans(tree.rootNode, text);
+    try {
+      const facts = this.updateChunks(text, tree.rootNode);
+      this.text = text;
+      return facts;
+    } catch (e) {
+      if (e instanceof NotAlike) return this.full(text, tree);
+      throw e;
+    }
+  }
+
+  private updateChunks(text: string, root: SyntaxNode): FileFacts {
+    const groups = groupNodes(root.children, text, true);
     const old = this.chunks;
-    const same = (c: Chunk, s: ChunkSpan) =>
-      !s.hasError && c.col === s.col && c.end - c.start === s.endIndex - s.startIndex && text.startsWith(this.text.slice(c.start, c.end), s.startIndex);
+    const same = (c: Chunk, g: Group) =>
+      !g.hasError && c.col === g.col && c.end - c.start === g.endIndex - g.startIndex && text.startsWith(this.text.slice(c.start, c.end), g.startIndex);
     // An edit changes the chunks around it: the ones before and after are matched in order,
     // without hashing the whole text.
     let head = 0;
-    while (head < spans.length && head < old.length && same(old[head], spans[head])) head++;
+    while (head < groups.length && head < old.length && same(old[head], groups[head])) head++;
     let oldTail = old.length;
-    let newTail = spans.length;
-    while (newTail > head && oldTail > head && same(old[oldTail - 1], spans[newTail - 1])) {
+    let newTail = groups.length;
+    while (newTail > head && oldTail > head && same(old[oldTail - 1], groups[newTail - 1])) {
       oldTail--;
       newTail--;
     }
-    // In between, a chunk may still have moved (a block cut and pasted): match by text.
-    const middle = new Map<string, Chunk[]>();
-    for (let i = head; i < oldTail; i++) {
-      const key = chunkKey(old[i].col, this.text.slice(old[i].start, old[i].end));
-      const list = middle.get(key);
-      if (list) list.push(old[i]);
-      else middle.set(key, [old[i]]);
-    }
-    const next: Chunk[] = [];
+    // In between, a chunk may still have moved (a block cut and pasted), and a split impl's
+    // skeleton and methods may be unchanged: match those by text.
+    const pool = new Pool();
+    for (let i = head; i < oldTail; i++) pool.addChunk(old[i], this.text);
     const stats: UpdateStats = { extracted: 0, reused: 0, full: false };
-    const reuse = (c: Chunk, s: ChunkSpan) => {
-      if (c.row !== s.row) shiftChunk(c, s.row - c.row);
-      c.start = s.startIndex;
-      c.end = s.endIndex;
-      next.push(c);
-      stats.reused++;
-    };
-    for (let i = 0; i < spans.length; i++) {
-      const s = spans[i];
-      if (i < head) {
-        reuse(old[i], s);
+    const next: Chunk[] = [];
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i];
+      const kept = i < head ? old[i] : i >= newTail ? old[oldTail + (i - newTail)] : undefined;
+      if (kept) {
+        next.push(moveChunk(kept, g));
+        stats.reused++;
         continue;
       }
-      if (i >= newTail) {
-        reuse(old[oldTail + (i - newTail)], s);
-        continue;
-      }
-      const chunkText = text.slice(s.startIndex, s.endIndex);
-      const moved = s.hasError ? undefined : middle.get(chunkKey(s.col, chunkText))?.shift();
+      const chunkText = text.slice(g.startIndex, g.endIndex);
+      const moved = g.hasError ? undefined : pool.takeChunk(g.col, chunkText);
       if (moved) {
-        reuse(moved, s);
+        next.push(moveChunk(moved, g));
+        stats.reused++;
         continue;
       }
-      const facts = extractChunk(s, chunkText);
-      // The chunk parses differently on its own: take the exact, slow way for this version.
-      if (!facts) return this.full(text, tree);
-      next.push({ row: s.row, col: s.col, start: s.startIndex, end: s.endIndex, facts, holders: lineHolders(facts) });
-      stats.extracted++;
+      next.push(this.makeChunk(g, chunkText, text, pool, stats));
     }
     this.chunks = next;
-    this.text = text;
     this.lastStats = stats;
     return assemble(next, text);
+  }
+
+  private makeChunk(g: Group, chunkText: string, text: string, pool: Pool, stats: UpdateStats): Chunk {
+    const chunk: Chunk = { row: g.row, col: g.col, start: g.startIndex, end: g.endIndex };
+    const plan = this.splitPlan(g, text);
+    if (plan) {
+      try {
+        chunk.split = this.splitParts(g, plan, text, pool, stats);
+        return chunk;
+      } catch (e) {
+        if (!(e instanceof NotAlike)) throw e;
+        // The impl does not split cleanly: extract it whole.
+      }
+    }
+    chunk.whole = extractPart(g.row, g.col, chunkText, g.nodes, g.hasError);
+    stats.extracted++;
+    return chunk;
+  }
+
+  private splitParts(g: Group, plan: { methods: Group[]; skeletonText: string; kept: SyntaxNode[] }, text: string, pool: Pool, stats: UpdateStats): SplitImpl {
+    let skeleton = pool.takeSkeleton(g.col, plan.skeletonText);
+    if (skeleton) {
+      skeleton = movePart(skeleton, g.row);
+      stats.reused++;
+    } else {
+      skeleton = extractSkeleton(g, plan);
+      stats.extracted++;
+    }
+    const owner = skeleton.facts.impls[0].selfType.text;
+    const methods: MethodPart[] = [];
+    for (const m of plan.methods) {
+      const methodText = text.slice(m.startIndex, m.endIndex);
+      const found = m.hasError ? undefined : pool.takeMethod(owner, m.col, methodText);
+      if (found) {
+        methods.push({ ...movePart(found, m.row), start: m.startIndex, end: m.endIndex });
+        stats.reused++;
+        continue;
+      }
+      const part = extractPart(m.row, m.col, methodText, m.nodes, m.hasError);
+      for (const item of part.facts.items) item.name = `${owner}::${item.name}`;
+      methods.push({ ...part, start: m.startIndex, end: m.endIndex });
+      stats.extracted++;
+    }
+    return { owner, skeletonText: plan.skeletonText, skeleton, methods };
+  }
+
+  /**
+   * How to split a chunk that is a long impl block: its method groups, and the chunk's text
+   * with them blanked. Undefined when the chunk is kept whole: not an impl, short, or with
+   * something a method group would not see the same on its own (a syntax error outside the
+   * methods, code sharing a line with a method group).
+   */
+  private splitPlan(g: Group, text: string): { methods: Group[]; skeletonText: string; kept: SyntaxNode[] } | undefined {
+    const impl = g.nodes[g.nodes.length - 1];
+    if (impl.type !== 'impl_item' || !g.nodes.slice(0, -1).every(isTrivia)) return undefined;
+    if (impl.endPosition.row - impl.startPosition.row + 1 < this.splitImplLines) return undefined;
+    const body = impl.childForFieldName('body');
+    if (!body || body.type !== 'declaration_list') return undefined;
+    if (impl.hasError && impl.children.some((c) => c !== body && (c.hasError || c.isMissing))) return undefined;
+    const members = body.children;
+    const open = members[0];
+    const close = members[members.length - 1];
+    if (open?.type !== '{' || close?.type !== '}' || open.isMissing || close.isMissing) return undefined;
+    const inner = members.slice(1, -1);
+    if (inner.some((n) => !n.isNamed || n.isMissing)) return undefined;
+    const methods: Group[] = [];
+    const kept: SyntaxNode[] = [];
+    for (const m of groupNodes(inner, text, false)) {
+      const isMethods = m.nodes.some((n) => n.type === 'function_item') && m.nodes.every((n) => n.type === 'function_item' || isTrivia(n));
+      if (!isMethods) {
+        if (m.hasError) return undefined;
+        kept.push(...m.nodes);
+        continue;
+      }
+      // Alone on its lines, as it will be in its own text, which runs to the end of its line.
+      const lineStart = text.lastIndexOf('\n', m.startIndex - 1) + 1;
+      if (text.slice(lineStart, m.startIndex).trim() !== '') return undefined;
+      const newline = text.indexOf('\n', m.endIndex);
+      const lineEnd = newline === -1 ? text.length : newline;
+      if (text.slice(m.endIndex, lineEnd).trim() !== '') return undefined;
+      methods.push({ ...m, endIndex: lineEnd });
+    }
+    if (methods.length === 0) return undefined;
+    let skeletonText = '';
+    let at = g.startIndex;
+    for (const m of methods) {
+      skeletonText += text.slice(at, m.startIndex) + blank(text.slice(m.startIndex, m.endIndex));
+      at = m.endIndex;
+    }
+    skeletonText += text.slice(at, g.endIndex);
+    return { methods, skeletonText, kept };
   }
 
   private full(text: string, tree: Tree): FileFacts {
@@ -122,38 +246,96 @@ export class IncrementalFacts {
   }
 }
 
-function chunkKey(col: number, text: string): string {
-  return `${col}:${text}`;
+/**
+ * Unchanged chunks and parts of the edited region, found again by their text. A part is used
+ * once: a chunk taken whole takes its parts, and a chunk whose part was taken is not taken.
+ */
+class Pool {
+  private readonly chunks = new Map<string, Chunk[]>();
+  private readonly skeletons = new Map<string, Part[]>();
+  private readonly methods = new Map<string, MethodPart[]>();
+  private readonly chunkOf = new Map<Part, Chunk>();
+  /** Chunks taken whole, and chunks some part of which was taken. */
+  private readonly takenWhole = new Set<Chunk>();
+  private readonly takenFrom = new Set<Chunk>();
+
+  addChunk(c: Chunk, text: string): void {
+    push(this.chunks, `${c.col}:${text.slice(c.start, c.end)}`, c);
+    if (!c.split) return;
+    push(this.skeletons, `${c.col}:${c.split.skeletonText}`, c.split.skeleton);
+    this.chunkOf.set(c.split.skeleton, c);
+    for (const m of c.split.methods) {
+      push(this.methods, `${c.split.owner}:${m.col}:${text.slice(m.start, m.end)}`, m);
+      this.chunkOf.set(m, c);
+    }
+  }
+
+  takeChunk(col: number, text: string): Chunk | undefined {
+    const list = this.chunks.get(`${col}:${text}`);
+    const i = list?.findIndex((c) => !this.takenFrom.has(c)) ?? -1;
+    if (i < 0) return undefined;
+    const [c] = list!.splice(i, 1);
+    this.takenWhole.add(c);
+    return c;
+  }
+
+  takeSkeleton(col: number, skeletonText: string): Part | undefined {
+    return this.takePart(this.skeletons.get(`${col}:${skeletonText}`));
+  }
+
+  takeMethod(owner: string, col: number, text: string): MethodPart | undefined {
+    return this.takePart(this.methods.get(`${owner}:${col}:${text}`));
+  }
+
+  /** Each list entry is a distinct part, so taking it out of the list uses it once. */
+  private takePart<P extends Part>(list: P[] | undefined): P | undefined {
+    const i = list?.findIndex((p) => !this.takenWhole.has(this.chunkOf.get(p)!)) ?? -1;
+    if (i < 0) return undefined;
+    const [p] = list!.splice(i, 1);
+    this.takenFrom.add(this.chunkOf.get(p)!);
+    return p;
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /**
- * Cuts the file's top-level nodes into chunks of whole lines. Attributes and comments go with
- * the item after them, as `extractFacts` reads them; a node that starts on the line where the
- * chunk ends joins it (a trailing comment, `struct A; struct B;`), and so does everything after
- * a chunk that ends in a comment, since the attribute walk above an item goes through comments
- * up to the previous item. So a chunk starts after an item's line, and what `extractFacts` sees
- * of a chunk's surroundings (nothing but whitespace before it on its line, an item or the file
- * start before its first node) is the same in the chunk's own text.
+ * Only the line breaks of a method group. The group runs to the end of its last line, so
+ * nothing after it moves; and typing inside a method leaves the skeleton as it was.
  */
-function chunkSpans(root: SyntaxNode, text: string): ChunkSpan[] {
-  const out: ChunkSpan[] = [];
+function blank(text: string): string {
+  return text.replace(/[^\r\n]+/g, '');
+}
+
+/**
+ * Cuts nodes into groups of whole lines. Attributes and comments go with the item after them,
+ * as `extractFacts` reads them; a node that starts on the line where the group ends joins it (a
+ * trailing comment, `struct A; struct B;`), and so does everything after a group that ends in a
+ * comment, since the attribute walk above an item goes through comments up to the previous
+ * item. So a group starts after an item's line, and what `extractFacts` sees of a group's
+ * surroundings (nothing but whitespace before it on its line, an item or nothing before its
+ * first node) is the same in the group's own text. With `toLineEnd`, a group runs through the
+ * end of its last line (the whole file is cut so); else it ends with its last node.
+ */
+function groupNodes(nodes: SyntaxNode[], text: string, toLineEnd: boolean): Group[] {
+  const out: Group[] = [];
   let cur: SyntaxNode[] = [];
   let curEndRow = -1;
   const close = () => {
     const first = cur[0];
     const last = cur[cur.length - 1];
-    // Through the end of the last line, so trailing blanks and `\r` are part of the chunk.
-    const newline = text.indexOf('\n', last.endIndex);
-    out.push({
-      nodes: cur,
-      startIndex: first.startIndex,
-      endIndex: newline === -1 ? text.length : newline,
-      row: first.startPosition.row,
-      col: first.startPosition.column,
-      hasError: cur.some((n) => n.hasError),
-    });
+    let endIndex = last.endIndex;
+    if (toLineEnd) {
+      const newline = text.indexOf('\n', endIndex);
+      endIndex = newline === -1 ? text.length : newline;
+    }
+    out.push({ nodes: cur, startIndex: first.startIndex, endIndex, row: first.startPosition.row, col: first.startPosition.column, hasError: cur.some((n) => n.hasError) });
   };
-  for (const node of root.children) {
+  for (const node of nodes) {
     if (cur.length > 0 && node.startPosition.row > curEndRow && !isTrivia(cur[cur.length - 1])) {
       close();
       cur = [];
@@ -170,33 +352,76 @@ function isTrivia(node: SyntaxNode): boolean {
   return t === 'line_comment' || t === 'block_comment' || t === 'attribute_item';
 }
 
-/**
- * Facts of one chunk, extracted from a text where it sits at its real row and column.
- * Undefined when the chunk does not parse on its own as it does in the file.
- */
-function extractChunk(s: ChunkSpan, chunkText: string): FileFacts | undefined {
-  const text = '\n'.repeat(s.row) + ' '.repeat(s.col) + chunkText;
+/** Facts of `partText` placed at (row, col) in a text of its own; its nodes must parse alike. */
+function extractPart(row: number, col: number, partText: string, nodes: SyntaxNode[], hasError: boolean): Part {
+  const text = '\n'.repeat(row) + ' '.repeat(col) + partText;
   const tree = parseRust(text);
-  if (!sameStructure(tree.rootNode, s)) return undefined;
-  return extractFacts(text, { tree });
+  const root = tree.rootNode;
+  const children = root.children;
+  if (children.length !== nodes.length) throw new NotAlike();
+  if (!hasError && !root.hasError) {
+    if (children.some((c, i) => c.type !== nodes[i].type)) throw new NotAlike();
+  } else if (children.some((c, i) => c.toString() !== nodes[i].toString())) {
+    // With syntax errors, recovery could depend on what follows: compare whole trees.
+    throw new NotAlike();
+  }
+  const facts = extractFacts(text, { tree });
+  return { row, col, facts, holders: lineHolders(facts) };
 }
 
-/** Whether the chunk's own parse has the same nodes as the chunk in the whole file. */
-function sameStructure(root: SyntaxNode, s: ChunkSpan): boolean {
-  const children = root.children;
-  if (children.length !== s.nodes.length) return false;
-  if (!s.hasError && !root.hasError) return children.every((c, i) => c.type === s.nodes[i].type);
-  // With syntax errors, recovery could depend on what follows the chunk: compare whole trees.
-  return children.every((c, i) => c.toString() === s.nodes[i].toString());
+/** Facts of a split impl's skeleton: the chunk with its method groups blanked. */
+function extractSkeleton(g: Group, plan: { skeletonText: string; kept: SyntaxNode[] }): Part {
+  const text = '\n'.repeat(g.row) + ' '.repeat(g.col) + plan.skeletonText;
+  const tree = parseRust(text);
+  const root = tree.rootNode;
+  if (root.hasError || root.children.length !== g.nodes.length || root.children.some((c, i) => c.type !== g.nodes[i].type)) throw new NotAlike();
+  const body = root.children[root.children.length - 1].childForFieldName('body');
+  const members = body?.namedChildren ?? [];
+  if (members.length !== plan.kept.length || members.some((m, i) => m.type !== plan.kept[i].type)) throw new NotAlike();
+  const facts = extractFacts(text, { tree });
+  if (facts.impls.length !== 1) throw new NotAlike();
+  return { row: g.row, col: g.col, facts, holders: lineHolders(facts) };
+}
+
+/** A kept chunk at its new place: moved by whole lines, pointing into the new text. */
+function moveChunk(c: Chunk, g: Group): Chunk {
+  const delta = g.row - c.row;
+  const offset = g.startIndex - c.start;
+  if (c.whole) movePart(c.whole, g.row);
+  if (c.split) {
+    movePart(c.split.skeleton, c.split.skeleton.row + delta);
+    for (const m of c.split.methods) {
+      movePart(m, m.row + delta);
+      m.start += offset;
+      m.end += offset;
+    }
+  }
+  c.row = g.row;
+  c.start = g.startIndex;
+  c.end = g.endIndex;
+  return c;
+}
+
+/** Moves a part's facts to start at `row`, in place: the part owns them. */
+function movePart<P extends Part>(p: P, row: number): P {
+  const delta = row - p.row;
+  if (delta === 0) return p;
+  for (const s of p.holders.spans) {
+    s.line += delta;
+    s.endLine += delta;
+  }
+  for (const l of p.holders.leads) l.leadLine += delta;
+  p.row = row;
+  return p;
 }
 
 /**
- * The objects of a chunk's facts that hold line numbers: spans, and item extents (`leadLine`).
- * Collected once when the chunk is extracted, so moving the chunk is a loop over them. The
- * extractor may share one span between several facts (the `use` items of one declaration);
- * each object is listed once.
+ * The objects of a part's facts that hold line numbers: spans, and item extents (`leadLine`).
+ * Collected once when the part is extracted, so moving it is a loop over them. The extractor
+ * may share one span between several facts (the `use` items of one declaration); each object
+ * is listed once.
  */
-function lineHolders(facts: FileFacts): { spans: Span[]; leads: { leadLine: number }[] } {
+function lineHolders(facts: FileFacts): Holders {
   const spans = new Set<Span>();
   const leads = new Set<{ leadLine: number }>();
   const stack: unknown[] = [facts];
@@ -215,16 +440,6 @@ function lineHolders(facts: FileFacts): { spans: Span[]; leads: { leadLine: numb
     }
   }
   return { spans: [...spans], leads: [...leads] };
-}
-
-/** Moves a chunk's facts by `delta` lines, in place: the chunk owns them. */
-function shiftChunk(chunk: Chunk, delta: number): void {
-  for (const s of chunk.holders.spans) {
-    s.line += delta;
-    s.endLine += delta;
-  }
-  for (const l of chunk.holders.leads) l.leadLine += delta;
-  chunk.row += delta;
 }
 
 function assemble(chunks: Chunk[], text: string): FileFacts {
@@ -248,12 +463,32 @@ function assemble(chunks: Chunk[], text: string): FileFacts {
   };
   const errors: Span[] = [];
   for (const c of chunks) {
-    for (const key of LIST_KEYS) (facts[key] as unknown[]).push(...(c.facts[key] as unknown[]));
-    if (errors.length < MAX_SYNTAX_ERRORS) errors.push(...c.facts.syntaxErrors);
-    if (c.facts.truncated) facts.truncated = true;
+    const f = c.whole ? c.whole.facts : joinSplit(c.split!);
+    for (const key of LIST_KEYS) (facts[key] as unknown[]).push(...(f[key] as unknown[]));
+    if (errors.length < MAX_SYNTAX_ERRORS) errors.push(...f.syntaxErrors);
+    if (f.truncated) facts.truncated = true;
   }
   facts.syntaxErrors = errors.slice(0, MAX_SYNTAX_ERRORS);
   return facts;
+}
+
+/** A split impl's facts as one chunk's: its methods back in the impl, everything in text order. */
+function joinSplit(split: SplitImpl): FileFacts {
+  const skeleton = split.skeleton.facts;
+  const parts = split.methods.map((m) => m.facts);
+  const impl = { ...skeleton.impls[0], fns: byPosition([...skeleton.impls[0].fns, ...parts.flatMap((p) => p.fns)], (f) => f.span) };
+  return {
+    ...skeleton,
+    impls: [impl],
+    items: byPosition([...skeleton.items, ...parts.flatMap((p) => p.items)], (i: ItemExtent) => i.span),
+    suppressions: byPosition([...skeleton.suppressions, ...parts.flatMap((p) => p.suppressions)], (s) => s.span),
+    syntaxErrors: byPosition([...skeleton.syntaxErrors, ...parts.flatMap((p) => p.syntaxErrors)], (s) => s).slice(0, MAX_SYNTAX_ERRORS),
+    truncated: skeleton.truncated || parts.some((p) => p.truncated),
+  };
+}
+
+function byPosition<T>(list: T[], span: (t: T) => Span): T[] {
+  return list.sort((a, b) => span(a).line - span(b).line || span(a).col - span(b).col);
 }
 
 function countLines(text: string): number {
