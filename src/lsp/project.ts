@@ -358,10 +358,12 @@ export class Project {
     const config = this.configs.forDir(dir);
     if (!config.filter(key)) return undefined;
     const scope: Scope = { dir, files: new Set(), config };
-    // Scopes inside the new one become part of it.
+    // Scopes inside the new one become part of it; their files may now share crates with others.
     for (let i = this.scopes.length - 1; i >= 0; i--) {
       const inner = this.scopes[i].dir;
-      if (inner !== undefined && isInside(inner, dir)) this.scopes.splice(i, 1);
+      if (inner === undefined || !isInside(inner, dir)) continue;
+      for (const f of this.scopes[i].files) this.dirty.add(f);
+      this.scopes.splice(i, 1);
     }
     this.scopes.push(scope);
     this.fillScope(scope, key);
