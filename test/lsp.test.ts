@@ -29,12 +29,15 @@ const PULL: ClientCapabilities = {
 };
 
 const clients: TestClient[] = [];
+const roots: string[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.kill();
+  for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
 });
 
 async function start(files: Record<string, string>, capabilities = PUSH): Promise<{ client: TestClient; root: string }> {
   const root = tempProject(files);
+  roots.push(root);
   const client = await TestClient.start({ root, capabilities });
   clients.push(client);
   return { client, root };
@@ -360,6 +363,7 @@ describe('dmalint lsp', () => {
   it('exits when the editor process named in initialize is gone', async () => {
     const parent = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 100000)']);
     const root = tempProject({ 'main.rs': NIC_MAIN });
+    roots.push(root);
     const client = await TestClient.start({ root, capabilities: PUSH, processId: parent.pid! });
     clients.push(client);
     parent.kill();
