@@ -65,6 +65,8 @@ const TOOLS: Tool[] = ['parse-only', 'dmalint cold', 'dmalint warm', 'ast-grep']
 interface Sample {
   seconds: number;
   rssMb?: number;
+  /** User plus system CPU time of the process and its threads. */
+  cpuSeconds?: number;
 }
 
 const node = process.execPath;
@@ -91,7 +93,7 @@ function command(tool: Tool, dir: string, jobs: number, cacheDir: string): strin
 function measure(argv: string[]): Sample & { stdout: string } {
   const rssFile = path.join(outRoot, `rss-${process.pid}.txt`);
   fs.rmSync(rssFile, { force: true });
-  const full = timeBin ? [timeBin, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const full = timeBin ? [timeBin, '-f', '%M %U %S', '-o', rssFile, ...argv] : argv;
   const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
   const start = process.hrtime.bigint();
   const r = spawnSync(full[0], full.slice(1), { cwd: repo, env, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -100,11 +102,13 @@ function measure(argv: string[]): Sample & { stdout: string } {
   // ast-grep exits 1 when its rules match; anything else non-zero is a failure.
   if (r.status !== 0 && !(argv[0] === astGrep && r.status === 1)) fail(`${argv.join(' ')} exited with ${r.status}:\n${r.stderr}`);
   let rssMb: number | undefined;
+  let cpuSeconds: number | undefined;
   if (timeBin) {
-    const kb = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+    const [kb, user, sys] = (fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
     if (Number.isFinite(kb)) rssMb = kb / 1024;
+    if (Number.isFinite(user) && Number.isFinite(sys)) cpuSeconds = user + sys;
   }
-  return { seconds, rssMb, stdout: r.stdout };
+  return { seconds, rssMb, cpuSeconds, stdout: r.stdout };
 }
 
 function median(xs: number[]): number {
@@ -126,7 +130,11 @@ function sanityCheck(target: Target, jobs: number, cacheDir: string): string[] {
   const warm = JSON.parse(measure(command('dmalint warm', target.dir, jobs, cacheDir)).stdout) as { findings: unknown[] };
   if (JSON.stringify(cold.findings) !== JSON.stringify(warm.findings)) fail(`${target.label}: warm and cold runs report different findings`);
   const sg = measure(command('ast-grep', target.dir, jobs, cacheDir)).stdout.split('\n').filter((l) => /error\[/.test(l)).length;
-  notes.push(`${target.label}: dmalint reports ${cold.findings.length} findings (identical cold and warm); ast-grep reports ${sg} matches.`);
+  // Which files ast-grep looks at (it skips ignored and hidden files; dmalint does not).
+  const everyFile = 'id: every-file\nlanguage: Rust\nrule:\n  kind: source_file\n';
+  const sgFiles = measure([astGrep, 'scan', '--inline-rules', everyFile, '--report-style', 'short', target.dir]).stdout.split('\n').filter((l) => l.includes('every-file')).length;
+  const checked = (cold as { summary?: { filesChecked?: number } }).summary?.filesChecked;
+  notes.push(`${target.label}: dmalint reports ${cold.findings.length} findings (identical cold and warm) in ${checked ?? '?'} files; ast-grep reports ${sg} matches in ${sgFiles} files.`);
   return notes;
 }
 
@@ -188,6 +196,7 @@ function main(): void {
     notes.push(...sanityCheck(t, o.jobs, cacheDirs.get(t.label)!));
   }
 
+  const loadBefore = os.loadavg()[0];
   const samples = new Map<string, Sample[]>();
   for (let round = 0; round < o.runs; round++) {
     for (const t of targets) {
@@ -196,7 +205,7 @@ function main(): void {
         const s = measure(command(tool, t.dir, o.jobs, cacheDirs.get(t.label)!));
         const key = `${t.label}|${tool}`;
         if (!samples.has(key)) samples.set(key, []);
-        samples.get(key)!.push({ seconds: s.seconds, rssMb: s.rssMb });
+        samples.get(key)!.push({ seconds: s.seconds, rssMb: s.rssMb, cpuSeconds: s.cpuSeconds });
       }
     }
     process.stderr.write(`round ${round + 1}/${o.runs} done\n`);
@@ -206,6 +215,10 @@ function main(): void {
   const peak = (label: string, tool: Tool) => {
     const xs = samples.get(`${label}|${tool}`)!.map((s) => s.rssMb).filter((x): x is number => x !== undefined);
     return xs.length ? Math.max(...xs) : undefined;
+  };
+  const cpu = (label: string, tool: Tool) => {
+    const xs = samples.get(`${label}|${tool}`)!.map((s) => s.cpuSeconds).filter((x): x is number => x !== undefined);
+    return xs.length ? median(xs) : undefined;
   };
   const range = (label: string, tool: Tool) => {
     const xs = samples.get(`${label}|${tool}`)!.map((s) => s.seconds);
@@ -217,12 +230,12 @@ function main(): void {
   lines.push(`Machine: ${machine()}  `);
   lines.push(`Commit: ${commit()}  `);
   lines.push(`Peer: ${astGrepVersion()}, 3 rules (bench/ast-grep/rules)  `);
-  lines.push(`Settings: ${o.jobs} threads for every tool, ${o.runs} interleaved rounds after one warm-up, median wall time per process (spawn to exit), peak RSS the largest of the rounds${timeBin ? ' (GNU time)' : ' (not measured: no /usr/bin/time)'}.  `);
+  lines.push(`Settings: ${o.jobs} threads for every tool, ${o.runs} interleaved rounds after one warm-up, median wall time per process (spawn to exit), CPU time and peak RSS${timeBin ? ' from GNU time, peak RSS the largest of the rounds' : ' not measured (no /usr/bin/time)'}; 1-minute load average ${loadBefore.toFixed(1)} before the rounds and ${os.loadavg()[0].toFixed(1)} after.  `);
   lines.push(`Corpus: ${manifest.files} files, ${(manifest.bytes / 2 ** 20).toFixed(1)} MiB, ${manifest.crates} crates from ${manifest.fixtureCases} fixture cases (digest ${manifest.digest}); ${manifest.dmaFiles} files (${pct(manifest.dmaFiles, manifest.files)}) and ${pct(manifest.dmaBytes, manifest.bytes)} of the bytes in ${manifest.dmaCrates} crates that name DMA APIs (--dma-share ${o.dmaShare}). corpus/4 is one of its four shards.`);
   lines.push('');
-  lines.push('| target | tool | median s | min–max s | peak RSS MB |');
-  lines.push('|---|---|---:|---:|---:|');
-  for (const t of targets) for (const tool of TOOLS) lines.push(`| ${t.label} | ${tool} | ${fmt(med(t.label, tool))} | ${range(t.label, tool)} | ${fmt(peak(t.label, tool), 0)} |`);
+  lines.push('| target | tool | median wall s | min–max wall s | median CPU s | peak RSS MB |');
+  lines.push('|---|---|---:|---:|---:|---:|');
+  for (const t of targets) for (const tool of TOOLS) lines.push(`| ${t.label} | ${tool} | ${fmt(med(t.label, tool))} | ${range(t.label, tool)} | ${fmt(cpu(t.label, tool))} | ${fmt(peak(t.label, tool), 0)} |`);
   lines.push('');
   lines.push('| ratio (corpus) | value | target | |');
   lines.push('|---|---:|---:|---|');
@@ -236,6 +249,9 @@ function main(): void {
   check('peak RSS of dmalint, MB', Number.isFinite(rss) ? rss : undefined, 400);
   check('growth, cold: full / quarter', med(full, 'dmalint cold') / med(quarter, 'dmalint cold'), 4.4);
   check('growth, warm: full / quarter', med(full, 'dmalint warm') / med(quarter, 'dmalint warm'), 4.4);
+  lines.push('');
+  const cpuRatio = (a: Tool, b: Tool) => (cpu(full, a) ?? NaN) / (cpu(full, b) ?? NaN);
+  lines.push(`The same ratios in CPU time (user + system, all threads; less sensitive to other load on the machine): cold / parse-only ${fmt(cpuRatio('dmalint cold', 'parse-only'))}, cold / ast-grep ${fmt(cpuRatio('dmalint cold', 'ast-grep'))}, warm / cold ${fmt(cpuRatio('dmalint warm', 'dmalint cold'))}.`);
   lines.push('');
   lines.push(`Growth of the others, full / quarter: parse-only ${fmt(med(full, 'parse-only') / med(quarter, 'parse-only'))}, ast-grep ${fmt(med(full, 'ast-grep') / med(quarter, 'ast-grep'))}.`);
   for (const t of targets.slice(2)) {
