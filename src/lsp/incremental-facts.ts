@@ -49,6 +49,8 @@ interface SplitImpl {
   skeletonText: string;
   skeleton: Part;
   methods: MethodPart[];
+  /** The parts' facts joined (kept while the parts are: moving them moves these too). */
+  joined?: FileFacts;
 }
 
 /** Nodes that go together: attributes and comments with the item after them. */
@@ -463,7 +465,7 @@ function assemble(chunks: Chunk[], text: string): FileFacts {
   };
   const errors: Span[] = [];
   for (const c of chunks) {
-    const f = c.whole ? c.whole.facts : joinSplit(c.split!);
+    const f = c.whole ? c.whole.facts : (c.split!.joined ??= joinSplit(c.split!));
     for (const key of LIST_KEYS) (facts[key] as unknown[]).push(...(f[key] as unknown[]));
     if (errors.length < MAX_SYNTAX_ERRORS) errors.push(...f.syntaxErrors);
     if (f.truncated) facts.truncated = true;
