@@ -105,6 +105,25 @@ impl Regs { fn poke(&self) {} }
     expect(env.get('ring')?.args[0]?.name).toBe('u32');
     expect(env.get('g')?.name).toBe('Regs');
   });
+
+  it('types a let-else binding of a guard as the guarded value, not its generic argument', () => {
+    const crate = crateOf({
+      'demo.rs': `
+const SIZE: usize = 0x100;
+struct Drv { io: Devres<IoMem<SIZE>>, slot: Option<Regs> }
+struct Regs;
+impl Drv {
+    fn go(&self, dev: &Device<Bound>) {
+        let Ok(io) = self.io.access(dev) else { return };
+        let Some(r) = self.slot else { return };
+    }
+}
+`,
+    });
+    const env = crate.env(fn(crate, 'Drv::go'));
+    expect(env.get('io')?.name).toBe('IoMem');
+    expect(env.get('r')?.name).toBe('Regs');
+  });
 });
 
 describe('call graph and device states', () => {

@@ -341,7 +341,9 @@ export class Crate {
           const inferred = declared ?? (s.init ? this.typeOf(s.init, fn, env) : undefined);
           if (!inferred) continue;
           if (s.pat.names.length === 1) {
-            const unwrap = s.pat.ctor && ['Some', 'Ok'].includes(s.pat.ctor[s.pat.ctor.length - 1]);
+            // `let Ok(io) = bar.access(dev) else { .. }`: the guard is typed already, and the
+            // generic argument of a non-Option type (`IoMem<SIZE>`) is not what the pattern binds.
+            const unwrap = s.pat.ctor && ['Some', 'Ok'].includes(s.pat.ctor[s.pat.ctor.length - 1]) && (inferred.name === 'Option' || inferred.name === 'Result');
             env.set(s.pat.names[0].name, unwrap ? inferred.args[0] ?? inferred : inferred);
           }
         }
