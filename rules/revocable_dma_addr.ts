@@ -113,7 +113,7 @@ fn start(&self) -> Result {
       'To suppress a finding, write `// dmalint-allow(revocable_dma_addr): <reason>` on the line before it, at the end of its line, or before the enclosing item.',
     ].join('\n'),
     limits: [
-      'Flows are followed inside one function, in order and with scopes, and into crate functions that receive the address or the guarded memory as an argument or receiver (up to four calls deep). An address that leaves through a reference parameter, a closure stored for later, a trait object or a function pointer is not followed, and a guard returned from a function is not tracked in its caller.',
+      'Flows are followed inside one function, in order and with scopes, and into crate functions that receive the address or the guarded memory as an argument or receiver (up to four calls deep). An address that leaves through a reference parameter, a closure stored for later or a function pointer is not followed; one handed to a method of a trait object is followed into the first implementation of the trait that the crate declares. A guard returned from a function is not tracked in its caller.',
       '',
       'Guards are recognised from types: a guard over a value whose type dmalint cannot infer is not tracked. Only the kernel `Revocable`/`Devres` count; a crate type of the same name is not the kernel wrapper and is ignored. Addresses stored inside DMA memory (descriptors the device fills in) are the device\'s data, not a DMA address kept behind the wrapper, and are not searched.',
       '',

@@ -175,6 +175,31 @@ impl Hw {
     expect(calls('Driver::unbind for Drv')).toEqual(['Hw::stop_engine']);
   });
 
+  it('resolves a method called through a trait object or impl Trait to every impl of the trait', () => {
+    const crate = crateOf({
+      'demo.rs': `
+trait ChipOps { fn park(&self); }
+struct A;
+struct B;
+impl ChipOps for A { fn park(&self) {} }
+impl ChipOps for B { fn park(&self) {} }
+impl B { fn other(&self) {} }
+struct Drv { ops: &'static dyn ChipOps, boxed: KBox<dyn ChipOps + Send> }
+impl Drv {
+    fn stop(&self) { self.ops.park(); }
+    fn stop_boxed(&self) { self.boxed.park(); }
+    fn via_impl(ops: &impl ChipOps) { ops.park(); }
+    fn closure(f: &dyn Fn()) { f.park(); }
+}
+`,
+    });
+    const calls = (label: string) => crate.callees(fn(crate, label)).map((e) => e.to.label).sort();
+    expect(calls('Drv::stop')).toEqual(['ChipOps::park for A', 'ChipOps::park for B']);
+    expect(calls('Drv::stop_boxed')).toEqual(['ChipOps::park for A', 'ChipOps::park for B']);
+    expect(calls('Drv::via_impl')).toEqual(['ChipOps::park for A', 'ChipOps::park for B']);
+    expect(calls('Drv::closure')).toEqual([]);
+  });
+
   it('classifies functions by the device state they can run in', () => {
     const crate = crateOf(driver);
     const state = (label: string) => crate.lifecycle(fn(crate, label)).state;

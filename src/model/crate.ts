@@ -523,10 +523,19 @@ export class Crate {
       if (direct.length > 0) return direct;
     }
     if (recv && !recv.local && recv.name !== '') return [];
+    // A trait object or `impl Trait` (a HAL behind `&dyn ChipOps`): any impl of the crate's
+    // trait can be the one that runs.
+    const bounds = recv ? traitBounds(recv) : [];
+    if (bounds.length > 0) return this.traitImplsOf(bounds, e.name);
     // Unknown receiver: a unique, distinctive method name in the crate.
     if (COMMON_METHODS.has(e.name)) return [];
     const candidates = this.fns.filter((f) => f.impl && f.name === e.name && f.facts.self);
     return candidates.length === 1 ? candidates : [];
+  }
+
+  /** The crate's implementations of `method` for the given traits. */
+  private traitImplsOf(traits: string[], method: string): FnNode[] {
+    return this.impls.filter((i) => i.traitName && traits.includes(i.traitName)).flatMap((i) => i.fns.filter((f) => f.name === method));
   }
 
   private pickByModule(cands: FnNode[], from: FnNode): FnNode[] {
@@ -773,6 +782,13 @@ export class Crate {
     }
     return result;
   }
+}
+
+/** The traits bounding a `dyn Trait` or `impl Trait` type, also with extra bounds (`dyn Ops + Send`). */
+function traitBounds(t: NType): string[] {
+  if (t.kind === 'dyn' || t.kind === 'impl') return t.args.filter((b) => b.kind === 'path').map((b) => b.name);
+  if (t.kind === 'other') return t.args.flatMap((a) => (a.kind === 'dyn' || a.kind === 'impl' ? traitBounds(a) : []));
+  return [];
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
