@@ -23,7 +23,7 @@ export const rule: DmaRule = {
 
 It keeps the buffers whose bus address is handed to the device: \`dma_handle()\`, \`dma_handle_with_offset()\` or an SG entry's \`dma_address()\` is taken on that buffer, and the value reaches something other than a log macro (a register write, a descriptor, a struct field, another function). The buffer is identified by its owner, not by its name: the receiver is resolved to a field of a crate type (\`self.queue.ring\`, a guard from \`try_access()\`, an SG entry from \`iter()\`), or to a local that is moved into the driver data (\`let ring = ..; Ok(Self { ring })\`, \`try_pin_init!(Self { ring })\`, a constructor of an owner type).
 
-It then walks the removal path in the order the kernel runs it: \`Driver::unbind()\`, \`Drop\`/\`PinnedDrop\` of \`T\`, the \`Drop\` impls of the fields declared before the one holding the buffer, and \`Drop\` of each owner type on the way to the buffer, following calls into the crate's functions. The buffer is safe when a hardware stop comes before any explicit release of it. A stop is an MMIO write (\`write8/16/32/64\`, \`try_write*\`, a generated register's \`write(bar)\`, \`alter(bar, ..)\`) or a call, outside the crate, whose name says it stops the device (stop, halt, quiesce, reset, disable, shutdown, unregister, teardown, clear_master, free_irq, ...). A release is \`drop(x)\`, \`.take()\`, \`mem::take\`/\`mem::replace\`, \`revoke()\` or assigning \`None\`.`,
+It then walks the removal path in the order the kernel runs it: \`Driver::unbind()\`, \`Drop\`/\`PinnedDrop\` of \`T\`, the \`Drop\` impls of the fields declared before the one holding the buffer, and \`Drop\` of each owner type on the way to the buffer, following calls into the crate's functions. The buffer is safe when a hardware stop comes before any explicit release of it. A stop is an MMIO write (\`write8/16/32/64\`, \`try_write*\`, a generated register's \`write(bar)\`, \`alter(bar, ..)\`) or a call, outside the crate, whose name says it stops the device (stop, halt, quiesce, reset, disable, shutdown, unregister, teardown, clear_master, free_irq, ...). A release is \`drop(x)\`, \`.take()\`, \`mem::take\`/\`mem::replace\`, \`clear()\`/\`truncate()\` of a collection that holds the buffers, \`revoke()\` or assigning \`None\`.`,
     whyBad: `A device is in one of three states. *No Driver*: no driver is bound. *Driver Attached*: from the start of \`probe()\` to the end of remove. *Zombie*: the driver was unbound but objects still hold references to the device or to driver data. Hardware that was given a DMA address keeps reading and writing that memory until the driver tells it to stop, whatever state the driver is in.
 
 On remove the kernel calls \`unbind()\` (with the device still bound, so \`bar.access(dev)\` works), then drops the driver data \`T\` (its \`Drop\`/\`PinnedDrop\` first, then its fields in declaration order), and last releases the device-managed (\`Devres\`) resources of the device. Dropping a coherent allocation calls \`dma_free_attrs\`; dropping an SG table unmaps it. A buffer in a \`Devres\` is freed at the latest in that final step, and a \`Devres\` field is freed when the driver data is dropped. If nothing stopped the engine before that, the device writes into memory the allocator has handed to someone else: a use-after-free done by hardware, invisible to the borrow checker and to KASAN, which shows up as random corruption long after the driver is gone.
@@ -206,8 +206,11 @@ const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=', '&&', '||']);
 /** Core functions that release a value: `drop(x)`, `mem::take(&mut x)`, `mem::replace(&mut x, ..)`. */
 const RELEASE_FNS = new Set(['drop']);
 const MEM_RELEASE_FNS = new Set(['take', 'replace']);
-/** Core methods that move the value out of an `Option`/cell, releasing it from its owner. */
-const RELEASE_METHODS = new Set(['take', 'replace']);
+/**
+ * Core methods that move the value out of an `Option`/cell, releasing it from its owner, or that
+ * drop a collection's elements in place (`queues.clear()`).
+ */
+const RELEASE_METHODS = new Set(['take', 'replace', 'clear', 'truncate']);
 
 const MAX_DEPTH = 6;
 
