@@ -182,7 +182,7 @@ fn decode_${i}(word: u32) -> (u16, u16) {
 }
 
 /** Methods in impl blocks of about 250 lines, as drivers grow them, with free functions between. */
-function driverText(lines: number): string {
+export function driverText(lines: number): string {
   const rnd = random(3000);
   let text = HEAD;
   let block: string[] = [];
@@ -327,7 +327,10 @@ async function main(): Promise<void> {
   if (options.json) fs.writeFileSync(options.json, JSON.stringify({ lines: lineCount, cpu, node: process.version, openMs, results, parts }, null, 2) + '\n');
 }
 
-main().catch((e) => {
-  process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(2);
-});
+// Run only as a script, so other benchmarks can reuse driverText.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  });
+}

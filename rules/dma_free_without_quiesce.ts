@@ -10,7 +10,7 @@ import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
 import type { CallEdge, Crate, DriverNode, FnNode, NType, OwnershipStep, StructNode } from '../src/model/crate.js';
 import { isQuiesceName, type KernelApi } from '../src/model/kernel-api.js';
-import { calleeName, children, localBindings, TRANSPARENT_METHODS, type LocalBinding } from '../src/model/walk.js';
+import { calleeName, forEachChild, localBindings, TRANSPARENT_METHODS, type LocalBinding } from '../src/model/walk.js';
 
 const RULE_ID = 'dma_free_without_quiesce';
 
@@ -236,10 +236,10 @@ class Flow {
     const visit = (e: Expr): void => {
       if (e.k === 'block') for (const s of e.stmts) if (s.k === 'let' && s.init) idx.letPat.set(s.init, s.pat);
       if (e.k === 'path' && e.segs.length === 1) push(idx.uses, e.segs[0], e);
-      for (const c of children(e)) {
+      forEachChild(e, (c) => {
         idx.parent.set(c, e);
         visit(c);
-      }
+      });
     };
     visit(body);
     for (const b of localBindings(body)) push(idx.bindings, b.name, b);
@@ -398,7 +398,7 @@ class Flow {
         const s = f && this.literalStruct(fn, e.path);
         if (s) out.push({ kind: 'field', struct: s, field: name });
       }
-      for (const c of children(e)) visit(c);
+      forEachChild(e, visit);
     };
     if (fn.facts.body) visit(fn.facts.body);
     return out;
@@ -630,7 +630,7 @@ class Flow {
       const parents: Expr[] = [];
       const visit = (e: Expr): void => {
         parents.push(e);
-        for (const c of children(e)) visit(c);
+        forEachChild(e, visit);
         parents.pop();
         if (this.isTextMacro(e)) return;
         const release = this.releaseOf(fn, e, steps);
@@ -670,7 +670,7 @@ class Flow {
     const visit = (e: Expr): void => {
       if (found) return;
       if (e.k === 'call' && e.callee.k === 'path' && this.crate.resolvePath(e.callee.segs, fn.scope).path[0] === 'bindings') found = true;
-      for (const c of children(e)) visit(c);
+      forEachChild(e, visit);
     };
     if (fn.facts.body) visit(fn.facts.body);
     this.rawBindingCallers.set(fn, found);
@@ -781,7 +781,7 @@ function findExposures(flow: Flow): Exposure[] {
         const sink = flow.addressSink(fn, e);
         if (sink) out.push({ fn, site: e, sink, places: flow.placesOf(fn, e.recv) });
       }
-      for (const c of children(e)) visit(c);
+      forEachChild(e, visit);
     };
     visit(fn.facts.body);
   }

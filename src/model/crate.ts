@@ -84,6 +84,13 @@ export interface DriverNode {
   unbind?: FnNode;
 }
 
+interface FnLookup {
+  free: Map<string, FnNode[]>;
+  /** Keyed `Type::method`. */
+  methods: Map<string, FnNode[]>;
+  traitImpls: Map<string, ImplNode[]>;
+}
+
 export type DeviceState = 'bound' | 'unbound' | 'unknown';
 
 export interface Lifecycle {
@@ -131,6 +138,8 @@ export class Crate {
   private readonly edgesTo = new Map<FnNode, CallEdge[]>();
   private readonly envs = new Map<FnNode, Map<string, NType>>();
   private lifecycles?: Map<FnNode, Lifecycle>;
+  private readonly normalized = new WeakMap<TypeRef, Map<Scope, NType>>();
+  private fnLookup?: FnLookup;
 
   constructor(
     files: CrateFiles,
@@ -222,6 +231,16 @@ export class Crate {
   }
 
   normalize(t: TypeRef, scope: Scope, depth = 0): NType {
+    if (depth > 0) return this.normalizeUncached(t, scope, depth);
+    // Types of fields and parameters are resolved again and again by every rule.
+    let byScope = this.normalized.get(t);
+    if (!byScope) this.normalized.set(t, (byScope = new Map()));
+    let result = byScope.get(scope);
+    if (!result) byScope.set(scope, (result = this.normalizeUncached(t, scope, 0)));
+    return result;
+  }
+
+  private normalizeUncached(t: TypeRef, scope: Scope, depth: number): NType {
     if (depth > 16) return { kind: 'other', name: '', path: [], args: [], text: t.text };
     const args = (t.args ?? []).map((a) => this.normalize(a, scope, depth + 1));
     if (t.kind !== 'path' || !t.path) return { kind: t.kind, name: '', path: [], args, text: t.text };
@@ -424,7 +443,9 @@ export class Crate {
           return this.typeOfGuard(recv, e.name);
         }
         if (this.api.dmaAddressMethods.has(e.name)) return { kind: 'path', name: 'DmaAddress', path: ['kernel', 'dma', 'DmaAddress'], args: [], text: 'DmaAddress' };
-        const target = this.resolveMethod(e, fn, env)[0];
+        // The receiver's type is known already: typing it again from resolveMethod would make
+        // a chain of n method calls cost 2^n.
+        const target = this.methodTargets(e, recv)[0];
         if (target?.facts.ret) return this.peelInit(this.normalize(target.facts.ret, target.scope));
         return undefined;
       }
@@ -473,16 +494,27 @@ export class Crate {
   // Call graph
 
   methodsOf(typeName: string, method: string): FnNode[] {
-    const out: FnNode[] = [];
-    for (const impl of this.impls) {
-      if (impl.selfType.name !== typeName) continue;
-      for (const f of impl.fns) if (f.name === method) out.push(f);
-    }
-    return out;
+    return [...(this.lookup().methods.get(`${typeName}::${method}`) ?? [])];
   }
 
   private freeFns(name: string): FnNode[] {
-    return this.fns.filter((f) => !f.impl && f.name === name);
+    return [...(this.lookup().free.get(name) ?? [])];
+  }
+
+  /**
+   * Functions by name, built on first use (after `index`): every call site looks its targets
+   * up, and scanning all functions for each made a crate of n functions cost n².
+   */
+  private lookup(): FnLookup {
+    if (this.fnLookup) return this.fnLookup;
+    const l: FnLookup = { free: new Map(), methods: new Map(), traitImpls: new Map() };
+    for (const f of this.fns) if (!f.impl) push(l.free, f.name, f);
+    for (const impl of this.impls) {
+      for (const f of impl.fns) push(l.methods, `${impl.selfType.name}::${f.name}`, f);
+      if (impl.traitName) push(l.traitImpls, impl.traitName, impl);
+    }
+    this.fnLookup = l;
+    return l;
   }
 
   /** Crate functions a call expression can reach. */
@@ -512,12 +544,17 @@ export class Crate {
     });
     if (inMod.length > 0) return inMod;
     // A trait method called through its trait: `Trait::method(x)`.
-    const traitImpls = this.impls.filter((i) => i.traitName === owner.name).flatMap((i) => i.fns.filter((f) => f.name === last));
+    const traitImpls = (this.lookup().traitImpls.get(owner.name) ?? []).flatMap((i) => i.fns.filter((f) => f.name === last));
     return traitImpls;
   }
 
   resolveMethod(e: Extract<Expr, { k: 'method' }>, fn: FnNode, env = this.env(fn)): FnNode[] {
-    const recv = this.peel(this.typeOf(e.recv, fn, env));
+    return this.methodTargets(e, this.typeOf(e.recv, fn, env));
+  }
+
+  /** Crate methods a method call can reach, given its receiver's type (undefined: unknown). */
+  private methodTargets(e: Extract<Expr, { k: 'method' }>, recvType: NType | undefined): FnNode[] {
+    const recv = this.peel(recvType);
     if (recv?.local) {
       const direct = this.methodsOf(recv.name, e.name);
       if (direct.length > 0) return direct;

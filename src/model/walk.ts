@@ -49,9 +49,121 @@ export function children(e: Expr): Expr[] {
   }
 }
 
+/** Calls `f` on each direct sub-expression, in the order of `children`, without allocating. */
+export function forEachChild(e: Expr, f: (c: Expr) => void): void {
+  switch (e.k) {
+    case 'path':
+    case 'lit':
+      return;
+    case 'call':
+      f(e.callee);
+      for (const a of e.args) f(a);
+      return;
+    case 'method':
+      f(e.recv);
+      for (const a of e.args) f(a);
+      return;
+    case 'field':
+      f(e.recv);
+      return;
+    case 'index':
+      f(e.recv);
+      f(e.index);
+      return;
+    case 'macro':
+      for (const a of e.args) f(a);
+      return;
+    case 'closure':
+      f(e.body);
+      return;
+    case 'block':
+      for (const st of e.stmts) {
+        if (st.k === 'let') {
+          if (st.init) f(st.init);
+          if (st.else) f(st.else);
+        } else f(st.expr);
+      }
+      return;
+    case 'if':
+      f(e.cond);
+      f(e.then);
+      if (e.else) f(e.else);
+      return;
+    case 'letcond':
+      f(e.value);
+      return;
+    case 'match':
+      f(e.value);
+      for (const a of e.arms) {
+        if (a.guard) f(a.guard);
+        f(a.body);
+      }
+      return;
+    case 'loop':
+      if (e.cond) f(e.cond);
+      if (e.iter) f(e.iter);
+      f(e.body);
+      return;
+    case 'assign':
+      f(e.target);
+      f(e.value);
+      return;
+    case 'return':
+      if (e.value) f(e.value);
+      return;
+    case 'unary':
+    case 'try':
+    case 'cast':
+      f(e.expr);
+      return;
+    case 'binary':
+      f(e.left);
+      f(e.right);
+      return;
+    case 'struct':
+      for (const x of e.fields) f(x.value);
+      if (e.base) f(e.base);
+      return;
+    case 'seq':
+      for (const x of e.items) f(x);
+      return;
+    case 'other':
+      for (const x of e.children) f(x);
+      return;
+  }
+}
+
 export function stmtExprs(s: Stmt): Expr[] {
   if (s.k === 'let') return [...(s.init ? [s.init] : []), ...(s.else ? [s.else] : [])];
   return [s.expr];
+}
+
+/** A tree in pre-order: `ends[i]` is the index just past the subtree of `nodes[i]`. */
+interface PreOrder {
+  nodes: Expr[];
+  ends: Int32Array;
+}
+
+// Rules walk the same bodies many times, and the language server keeps the facts of unchanged
+// functions between edits: the pre-order of a tree is computed once per tree object.
+const preOrders = new WeakMap<Expr, PreOrder>();
+
+function preOrder(root: Expr): PreOrder {
+  const cached = preOrders.get(root);
+  if (cached) return cached;
+  const nodes: Expr[] = [];
+  const endsList: number[] = [];
+  const go = (e: Expr): void => {
+    const at = nodes.length;
+    nodes.push(e);
+    endsList.push(0);
+    forEachChild(e, go);
+    endsList[at] = nodes.length;
+  };
+  go(root);
+  const result = { nodes, ends: Int32Array.from(endsList) };
+  preOrders.set(root, result);
+  return result;
 }
 
 /**
@@ -59,14 +171,24 @@ export function stmtExprs(s: Stmt): Expr[] {
  * children of that expression. `parents` is the chain from the root to the visited node's parent.
  */
 export function walkExpr(root: Expr, visit: (e: Expr, parents: readonly Expr[]) => boolean | void): void {
+  const { nodes, ends } = preOrder(root);
   const parents: Expr[] = [];
-  const go = (e: Expr): void => {
-    if (visit(e, parents) === false) return;
+  const parentEnds: number[] = [];
+  let i = 0;
+  while (i < nodes.length) {
+    while (parentEnds.length > 0 && parentEnds[parentEnds.length - 1] <= i) {
+      parents.pop();
+      parentEnds.pop();
+    }
+    const e = nodes[i];
+    if (visit(e, parents) === false) {
+      i = ends[i];
+      continue;
+    }
     parents.push(e);
-    for (const c of children(e)) go(c);
-    parents.pop();
-  };
-  go(root);
+    parentEnds.push(ends[i]);
+    i++;
+  }
 }
 
 /** All expressions of a kind under `root`. */
