@@ -105,12 +105,14 @@ export function planComponents(files: PlanFile[], mentionsTrigger: (text: string
     if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
   };
 
+  // Files by module name, each list sorted by path, so the files below a folder are a range.
   const byModuleName = new Map<string, number[]>();
   const byBaseName = new Map<string, number[]>();
   files.forEach((f, i) => {
     for (const name of moduleNamesOf(f.absPath)) push(byModuleName, name, i);
     push(byBaseName, path.basename(f.absPath), i);
   });
+  for (const list of byModuleName.values()) list.sort((a, b) => (files[a].absPath < files[b].absPath ? -1 : files[a].absPath > files[b].absPath ? 1 : 0));
 
   for (let i = 0; i < n; i++) {
     const { absPath, text } = files[i];
@@ -118,8 +120,10 @@ export function planComponents(files: PlanFile[], mentionsTrigger: (text: string
     const dir = path.dirname(absPath);
     const below = dir.endsWith(path.sep) ? dir : dir + path.sep;
     for (const word of moduleNamesIn(text)) {
-      for (const j of byModuleName.get(word) ?? []) {
-        if (j !== i && files[j].absPath.startsWith(below)) union(i, j);
+      const list = byModuleName.get(word);
+      if (!list) continue;
+      for (let k = firstAtOrAfter(list, files, below); k < list.length && files[list[k]].absPath.startsWith(below); k++) {
+        if (list[k] !== i) union(i, list[k]);
       }
     }
     for (const m of text.matchAll(PATH_ATTR)) {
@@ -218,6 +222,18 @@ function moduleNamesOf(absPath: string): string[] {
   if (!base.endsWith('.rs')) return [];
   const stem = base.slice(0, -3);
   return base === 'mod.rs' ? [path.basename(path.dirname(absPath)), stem] : [stem];
+}
+
+/** Index of the first entry of `list` (sorted by path) whose path is not before `prefix`. */
+function firstAtOrAfter(list: number[], files: PlanFile[], prefix: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (files[list[mid]].absPath < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -54,7 +54,8 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
   const source = options.factsSource ?? inlineFactsSource;
   const plan = options.prescan === false ? wholePlan(texts.length) : planComponents(texts, triggerMatcher(triggerNames(options.api)));
   const analysis = { rules: options.rules, levels: options.levels, api: options.api, only: options.only };
-  const checked = await checkComponents(texts.map((t) => ({ ...t, path: displayPath(t.absPath, options.cwd) })), {
+  const shown = texts.map((t) => ({ ...t, path: displayPath(t.absPath, options.cwd) }));
+  const checked = await checkComponents(shown, {
     source,
     plan,
     analyze: (inputs) => analyze(inputs, analysis),
@@ -63,9 +64,8 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
   });
   const findings = checked.findings.sort(compareFindings);
   const sources = new Map<string, string>();
-  texts.forEach((t, i) => {
-    const file = displayPath(t.absPath, options.cwd);
-    sources.set(file, t.text);
+  shown.forEach(({ path: file, text }, i) => {
+    sources.set(file, text);
     const f = checked.reports.get(i);
     if (!f) return;
     if (f.syntaxErrors.length > 0) {
