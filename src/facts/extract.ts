@@ -214,7 +214,7 @@ function walkItems(container: SyntaxNode, mod: string[], facts: FileFacts, ctx: 
       }
       case 'use_declaration': {
         const arg = node.childForFieldName('argument');
-        if (arg) collectUse(arg, [], facts, mod, spanOf(node, ctx));
+        if (arg) collectUse(arg, [], facts, mod, spanOf(node, ctx), ctx, 0);
         break;
       }
       case 'mod_item': {
@@ -260,7 +260,14 @@ function nameOf(node: SyntaxNode): string {
   return node.childForFieldName('name')?.text ?? '';
 }
 
-function collectUse(node: SyntaxNode, prefix: string[], facts: FileFacts, mod: string[], span: Span): void {
+/** Nested `use` lists deeper than this are not read (no real code comes close). */
+const MAX_USE_DEPTH = 32;
+
+function collectUse(node: SyntaxNode, prefix: string[], facts: FileFacts, mod: string[], span: Span, ctx: Ctx, depth: number): void {
+  if (depth > MAX_USE_DEPTH) {
+    ctx.state.truncated = true;
+    return;
+  }
   switch (node.type) {
     case 'identifier':
     case 'crate':
@@ -292,11 +299,11 @@ function collectUse(node: SyntaxNode, prefix: string[], facts: FileFacts, mod: s
       const p = node.childForFieldName('path');
       const list = node.childForFieldName('list');
       const next = p ? [...prefix, ...pathSegments(p)] : prefix;
-      if (list) for (const c of list.namedChildren) collectUse(c, next, facts, mod, span);
+      if (list) for (const c of list.namedChildren) collectUse(c, next, facts, mod, span, ctx, depth + 1);
       break;
     }
     case 'use_list':
-      for (const c of node.namedChildren) collectUse(c, prefix, facts, mod, span);
+      for (const c of node.namedChildren) collectUse(c, prefix, facts, mod, span, ctx, depth + 1);
       break;
     default:
       break;
