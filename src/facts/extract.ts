@@ -57,9 +57,9 @@ export interface ExtractOptions {
   tree?: Tree;
 }
 
-export function extractFacts(text: string, options: ExtractOptions = {}): FileFacts {
-  const tree = options.tree ?? parseRust(text);
-  const facts: FileFacts = {
+/** Facts of a file with no items yet. */
+export function emptyFacts(text: string): FileFacts {
+  return {
     version: FACTS_VERSION,
     lineCount: countLines(text),
     structs: [],
@@ -77,6 +77,11 @@ export function extractFacts(text: string, options: ExtractOptions = {}): FileFa
     syntaxErrors: [],
     truncated: false,
   };
+}
+
+export function extractFacts(text: string, options: ExtractOptions = {}): FileFacts {
+  const tree = options.tree ?? parseRust(text);
+  const facts = emptyFacts(text);
   const ctx: Ctx = { state: { truncated: false } };
   walkItems(tree.rootNode, [], facts, ctx, 0);
   collectSyntaxErrors(tree.rootNode, facts.syntaxErrors);
@@ -85,7 +90,7 @@ export function extractFacts(text: string, options: ExtractOptions = {}): FileFa
   return facts;
 }
 
-function countLines(text: string): number {
+export function countLines(text: string): number {
   let n = 1;
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
   return n;

@@ -8,8 +8,8 @@
 // of the block (its *skeleton*: header, associated items) another, so typing in one method of
 // a 1,000-line impl extracts that method only. The result is the same FileFacts that
 // `extractFacts` gives for the whole text; the tests hold it to that.
-import { extractFacts } from '../facts/extract.js';
-import { FACTS_VERSION, type FileFacts, type ItemExtent, type Span } from '../facts/ir.js';
+import { emptyFacts, extractFacts } from '../facts/extract.js';
+import { type FileFacts, type ItemExtent, type Span } from '../facts/ir.js';
 import { parseRust, type SyntaxNode, type Tree } from '../syntax/parser.js';
 
 interface Holders {
@@ -445,24 +445,8 @@ function lineHolders(facts: FileFacts): Holders {
 }
 
 function assemble(chunks: Chunk[], text: string): FileFacts {
-  const facts: FileFacts = {
-    version: FACTS_VERSION,
-    lineCount: countLines(text),
-    structs: [],
-    enums: [],
-    impls: [],
-    traits: [],
-    fns: [],
-    statics: [],
-    typeAliases: [],
-    uses: [],
-    mods: [],
-    macros: [],
-    suppressions: [],
-    items: [],
-    syntaxErrors: [],
-    truncated: false,
-  };
+  const facts = emptyFacts(text);
+
   const errors: Span[] = [];
   for (const c of chunks) {
     const f = c.whole ? c.whole.facts : (c.split!.joined ??= joinSplit(c.split!));
@@ -493,8 +477,3 @@ function byPosition<T>(list: T[], span: (t: T) => Span): T[] {
   return list.sort((a, b) => span(a).line - span(b).line || span(a).col - span(b).col);
 }
 
-function countLines(text: string): number {
-  let n = 1;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  return n;
-}
