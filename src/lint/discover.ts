@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const SKIP_DIRS = new Set(['target', '.git', 'node_modules', '.hg', '.svn']);
+const NOT_REGULAR = 'not a regular file (a FIFO, socket or device); not checked';
 
 export interface Discovery {
   files: string[];
@@ -30,45 +31,64 @@ export function discoverFiles(paths: string[], options: DiscoverOptions = {}): D
     seen.add(abs);
     out.files.push(abs);
   };
-  const walk = (dir: string) => {
-    let real: string;
-    try {
-      real = fs.realpathSync(dir);
-    } catch (e) {
-      out.warnings.push({ path: dir, message: errorText(e) });
-      return;
-    }
-    if (visitedDirs.has(real)) return;
-    visitedDirs.add(real);
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      out.warnings.push({ path: dir, message: `cannot read folder: ${errorText(e)}` });
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isSymbolicLink()) {
-        if (!options.followSymlinks) continue;
-        let st: fs.Stats;
-        try {
-          st = fs.statSync(full);
-        } catch {
-          out.warnings.push({ path: full, message: 'broken symbolic link' });
-          continue;
-        }
-        if (st.isDirectory()) {
-          if (!SKIP_DIRS.has(entry.name)) walk(full);
-        } else if (st.isFile() && entry.name.endsWith('.rs')) addFile(full, false);
+  // Depth-first, in sorted order, with an explicit stack: a deep tree must not exhaust the call
+  // stack. A folder is known by device and inode (one stat, where a real path costs a lookup per
+  // path component), so a symbolic link loop is entered once.
+  const walk = (root: string) => {
+    const stack: { path: string; dir: boolean }[] = [{ path: root, dir: true }];
+    while (stack.length > 0) {
+      const item = stack.pop()!;
+      if (!item.dir) {
+        addFile(item.path, false);
         continue;
       }
-      if (entry.isDirectory()) {
-        if (!SKIP_DIRS.has(entry.name)) walk(full);
-      } else if (entry.isFile() && entry.name.endsWith('.rs')) {
-        addFile(full, false);
+      const dir = item.path;
+      let id: string;
+      try {
+        const st = fs.statSync(dir);
+        id = `${st.dev}:${st.ino}`;
+      } catch (e) {
+        out.warnings.push({ path: dir, message: `cannot read folder: ${errorText(e)}` });
+        continue;
       }
+      if (visitedDirs.has(id)) continue;
+      visitedDirs.add(id);
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch (e) {
+        out.warnings.push({ path: dir, message: `cannot read folder: ${errorText(e)}` });
+        continue;
+      }
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const children: { path: string; dir: boolean }[] = [];
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        const rust = entry.name.endsWith('.rs');
+        if (entry.isSymbolicLink()) {
+          if (!options.followSymlinks) continue;
+          let st: fs.Stats;
+          try {
+            st = fs.statSync(full);
+          } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            out.warnings.push({ path: full, message: code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'broken symbolic link' : errorText(e) });
+            continue;
+          }
+          if (st.isDirectory()) {
+            if (!SKIP_DIRS.has(entry.name)) children.push({ path: full, dir: true });
+          } else if (st.isFile() && rust) children.push({ path: full, dir: false });
+          else if (rust) out.warnings.push({ path: full, message: NOT_REGULAR });
+        } else if (entry.isDirectory()) {
+          if (!SKIP_DIRS.has(entry.name)) children.push({ path: full, dir: true });
+        } else if (entry.isFile()) {
+          if (rust) children.push({ path: full, dir: false });
+        } else if (rust) {
+          // A FIFO would block the read forever; a device or socket is no source file either.
+          out.warnings.push({ path: full, message: NOT_REGULAR });
+        }
+      }
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
     }
   };
   for (const p of paths) {
@@ -92,6 +112,7 @@ export function errorText(e: unknown): string {
   if (err && err.code === 'EACCES') return 'permission denied';
   if (err && err.code === 'ENOENT') return 'no such file or folder';
   if (err && err.code === 'ELOOP') return 'too many levels of symbolic links';
+  if (err && err.code === 'ENAMETOOLONG') return 'path too long';
   return err && err.message ? err.message.replace(/^\w+: /, '') : String(e);
 }
 

@@ -15,6 +15,8 @@ export function readSource(absPath: string): ReadResult {
   let bytes: Buffer;
   try {
     const st = fs.statSync(absPath);
+    // Discovery keeps regular files only, but the path may have changed since (a FIFO would block).
+    if (!st.isFile()) return { ok: false, kind: 'read-error', message: 'not a regular file; not checked' };
     if (st.size > MAX_FILE_BYTES) return { ok: false, kind: 'too-large', message: `file is ${(st.size / 1048576).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1048576} MiB limit; not checked` };
     bytes = fs.readFileSync(absPath);
   } catch (e) {
