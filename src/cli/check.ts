@@ -11,7 +11,7 @@ import { hasUncheckedInput, lintPaths, UsageError } from '../lint/run.js';
 import type { Finding, FileNotice, LintResult } from '../lint/types.js';
 import { apiWithConfig } from '../model/kernel-api.js';
 import { formatReport, githubStepSummary, type FormatName } from '../report/index.js';
-import { writeFileAtomic } from './output.js';
+import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
 import { createProgress } from './progress.js';
 import { applyCi, ciTrailer, prepareCi, writeNewBaseline, type CiOptions } from '../ci/apply.js';
 
@@ -40,14 +40,20 @@ export interface CheckOptions extends CiOptions {
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_ERROR = 2;
+/** After Ctrl-C (SIGINT) or SIGTERM: what a shell reports for a process the signal stopped. */
+export const EXIT_SIGINT = 130;
+export const EXIT_SIGTERM = 143;
 
 export async function runCheck(paths: string[], opts: CheckOptions): Promise<number> {
   const cwd = process.cwd();
+  let stopSignals: (() => void) | undefined;
   try {
     const only = selectRules(opts.rule);
+    if (opts.output) checkOutputPath(opts.output);
     const ci = prepareCi(opts, cwd, paths);
     const groups = groupByConfig(paths, opts.config);
     const factsSource = await makeFactsSource(opts);
+    stopSignals = exitOnSignal(factsSource);
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
     const merged: LintResult & { sources: Map<string, string> } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: new Map() };
     const started = performance.now();
@@ -92,7 +98,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     // Baseline and diff notes follow the human report; they would break the other formats.
     const trailer = opts.quiet ? '' : ciTrailer(ci, outcome, cwd);
     const inReport = opts.format === 'human' || opts.format === 'short';
-    if (opts.output) writeFileAtomic(opts.output, inReport ? text + trailer : text);
+    if (opts.output) writeReport(opts.output, inReport ? text + trailer : text, merged.sources, cwd);
     else process.stdout.write(inReport ? text + trailer : text);
     if (!inReport && trailer) process.stderr.write(trailer);
     if (opts.format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
@@ -102,11 +108,56 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     }
     return exitCode(outcome.result, opts);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n`);
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof OutputError) {
+      process.stderr.write(`error: ${e instanceof OutputError ? `cannot write the report: ${e.message}` : e.message}\n`);
+      if (opts.debug && e.stack) process.stderr.write(`${e.stack}\n`);
       return EXIT_ERROR;
     }
     throw e;
+  } finally {
+    stopSignals?.();
+  }
+}
+
+/**
+ * Ctrl-C or SIGTERM during a run: stop the extraction workers and exit at once with 130 (143).
+ * Reports and baselines are only written at the end, whole and synchronously (temporary file,
+ * then rename), so an interrupted run leaves no file and prints no report. The signal is acted
+ * on whenever the main thread is not busy: between batches of files extracted by workers and
+ * between crates. Returns the function that removes the handlers.
+ */
+function exitOnSignal(source: FactsSource): () => void {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  const remove = () => {
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+  };
+  for (const [signal, code] of [['SIGINT', EXIT_SIGINT], ['SIGTERM', EXIT_SIGTERM]] as const) {
+    const handler = () => {
+      remove(); // a second signal stops the process the default way
+      const exit = () => process.exit(code);
+      setTimeout(exit, 2000); // workers that do not stop in time die with the process
+      Promise.resolve(source.close?.()).then(exit, exit);
+    };
+    handlers.set(signal, handler);
+    process.on(signal, handler);
+  }
+  return remove;
+}
+
+/** `--output`: written whole, and never over one of the files just linted. */
+function writeReport(file: string, text: string, linted: Map<string, string>, cwd: string): void {
+  const target = realPathOf(path.resolve(cwd, file));
+  for (const source of linted.keys()) {
+    if (realPathOf(path.resolve(cwd, source)) === target) throw new UsageError(`--output ${file} names a file being linted; not overwriting it`);
+  }
+  writeFileAtomic(file, text);
+}
+
+function realPathOf(abs: string): string {
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    return abs;
   }
 }
 
