@@ -42,7 +42,7 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
     followSymlinks: options.followSymlinks,
   });
   if (discovery.missing.length > 0) {
-    throw new UsageError(discovery.missing.map((m) => `${m.path}: ${m.message}`).join('\n'));
+    throw new UsageError(discovery.missing.map((m) => `${displayPath(m.path, options.cwd)}: ${m.message}`).join('\n'));
   }
   const notices: FileNotice[] = discovery.warnings.map((w) => ({ file: displayPath(w.path, options.cwd), kind: 'read-error', message: w.message }));
   const texts: { absPath: string; text: string }[] = [];
