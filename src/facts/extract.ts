@@ -35,18 +35,29 @@ interface Offset {
 
 /** Position mapping for macro bodies re-parsed out of context. */
 interface Ctx {
-  offset?: { base: Offset; prefixLen: number };
+  /** Where a re-parsed body sits: its text starts at row `rowStart` of the re-parsed source. */
+  offset?: { base: Offset; prefixLen: number; rowStart: number };
   state: { truncated: boolean };
+  /** Macro bodies waiting to be re-parsed, all in one parse at the end of the file. */
+  pending?: PendingMacro[];
+}
+
+interface PendingMacro {
+  tt: SyntaxNode;
+  apply(args: Expr[], parsed: boolean): void;
 }
 
 function spanOf(node: SyntaxNode, ctx: Ctx): Span {
   const s = node.startPosition;
   const e = node.endPosition;
   if (!ctx.offset) return { line: s.row + 1, col: s.column + 1, endLine: e.row + 1, endCol: e.column + 1 };
-  const map = (p: { row: number; column: number }) =>
-    p.row === 0
-      ? { line: ctx.offset!.base.row + 1, col: ctx.offset!.base.col + p.column - ctx.offset!.prefixLen + 1 }
-      : { line: ctx.offset!.base.row + p.row + 1, col: p.column + 1 };
+  const off = ctx.offset;
+  const map = (p: { row: number; column: number }) => {
+    const row = p.row - off.rowStart;
+    return row === 0
+      ? { line: off.base.row + 1, col: off.base.col + p.column - off.prefixLen + 1 }
+      : { line: off.base.row + row + 1, col: p.column + 1 };
+  };
   const a = map(s);
   const b = map(e);
   return { line: a.line, col: a.col, endLine: b.line, endCol: b.col };
@@ -82,8 +93,9 @@ export function emptyFacts(text: string): FileFacts {
 export function extractFacts(text: string, options: ExtractOptions = {}): FileFacts {
   const tree = options.tree ?? parseRust(text);
   const facts = emptyFacts(text);
-  const ctx: Ctx = { state: { truncated: false } };
+  const ctx: Ctx = { state: { truncated: false }, pending: [] };
   walkItems(tree.rootNode, [], facts, ctx, 0);
+  reparseMacroBodies(ctx.pending!, ctx);
   collectSyntaxErrors(tree.rootNode, facts.syntaxErrors);
   facts.suppressions = extractSuppressions(text, (index) => commentAt(tree.rootNode, index));
   facts.truncated = ctx.state.truncated;
@@ -494,7 +506,7 @@ function extractItemMacro(node: SyntaxNode, mod: string[], facts: FileFacts, ctx
   const m: MacroItemFacts = { name, path, keys, args: [], span: spanOf(node, ctx), mod };
   if (tt && tt.text.length <= MAX_MACRO_REPARSE) {
     if (/\bstatic\b/.test(tt.text)) reparseMacroItems(tt, mod, facts, ctx);
-    else if (/[(.]/.test(tt.text) && !/^\s*[{[]/.test(tt.text.slice(1)) ) m.args = reparseMacroArgs(tt, ctx).args;
+    else if (/[(.]/.test(tt.text) && !/^\s*[{[]/.test(tt.text.slice(1))) queueMacroArgs(tt, ctx, (args) => (m.args = args));
   }
   return m;
 }
@@ -503,35 +515,65 @@ function extractItemMacro(node: SyntaxNode, mod: string[], facts: FileFacts, ctx
 function reparseMacroItems(tt: SyntaxNode, mod: string[], facts: FileFacts, ctx: Ctx): void {
   const inner = tt.text.slice(1, -1).replace(/unsafe\s*\(\s*uninit\s*\)/g, (s) => ' '.repeat(s.length));
   const sub = parseRust(inner);
-  const subCtx: Ctx = { offset: { base: { row: tt.startPosition.row, col: tt.startPosition.column + 1 }, prefixLen: 0 }, state: ctx.state };
+  const subCtx: Ctx = { offset: { base: { row: tt.startPosition.row, col: tt.startPosition.column + 1 }, prefixLen: 0, rowStart: 0 }, state: ctx.state };
   if (ctx.offset) return; // nested re-parse: positions would compound; not worth it
   const before = facts.statics.length;
   walkItems(sub.rootNode, mod, facts, subCtx, 30);
   for (let i = before; i < facts.statics.length; i++) facts.statics[i].attrs.push('dmalint::in_macro');
 }
 
-function reparseMacroArgs(tt: SyntaxNode, ctx: Ctx): { args: Expr[]; parsed: boolean } {
-  if (ctx.offset) return { args: [], parsed: false }; // no nested re-parse
-  const open = tt.text[0];
-  if (open !== '(' && open !== '[' && open !== '{') return { args: [], parsed: false };
+const MACRO_PREFIX = 'fn __dmalint_macro() { (';
+
+/** The text a macro body is re-parsed as: a tuple expression inside a function. */
+function macroSource(tt: SyntaxNode): string {
   // `field <- init` in pin-init macros: same length, so positions are kept.
-  const body = tt.text.slice(1, -1).replace(/<-/g, ': ');
-  const prefix = 'fn __dmalint_macro() { (';
-  const sub = parseRust(prefix + body + '\n); }');
+  return `${MACRO_PREFIX}${tt.text.slice(1, -1).replace(/<-/g, ': ')}\n); }\n`;
+}
+
+/** Asks for a macro body's expressions; `apply` receives them once the file's bodies are parsed. */
+function queueMacroArgs(tt: SyntaxNode, ctx: Ctx, apply: PendingMacro['apply']): void {
+  if (ctx.offset || !ctx.pending) return; // no nested re-parse
+  const open = tt.text[0];
+  if (open !== '(' && open !== '[' && open !== '{') return;
+  ctx.pending.push({ tt, apply });
+}
+
+/**
+ * Re-parses every queued macro body of a file in one parse (one function per body): a parse
+ * call costs more than the text it reads, and files have many small macro bodies. If a broken
+ * body spills into its neighbours, each body is parsed on its own instead.
+ */
+function reparseMacroBodies(pending: PendingMacro[], ctx: Ctx): void {
+  if (pending.length === 0) return;
+  const sources = pending.map((p) => macroSource(p.tt));
+  const rowStarts: number[] = [];
+  let row = 0;
+  for (const src of sources) {
+    rowStarts.push(row);
+    for (let i = src.indexOf('\n'); i !== -1; i = src.indexOf('\n', i + 1)) row++;
+  }
+  const fns = parseRust(sources.join('')).rootNode.namedChildren.filter((c) => c.type === 'function_item');
+  const aligned =
+    fns.length === pending.length &&
+    fns.every((f, i) => f.startPosition.row === rowStarts[i] && (i + 1 === fns.length || f.endPosition.row < rowStarts[i + 1]));
+  pending.forEach((p, i) => {
+    const fn = aligned ? fns[i] : parseRust(sources[i]).rootNode.namedChildren.find((c) => c.type === 'function_item');
+    const { args, parsed } = macroArgs(fn, p.tt, aligned ? rowStarts[i] : 0, ctx);
+    p.apply(args, parsed);
+  });
+}
+
+function macroArgs(fn: SyntaxNode | undefined, tt: SyntaxNode, rowStart: number, ctx: Ctx): { args: Expr[]; parsed: boolean } {
   const subCtx: Ctx = {
-    offset: { base: { row: tt.startPosition.row, col: tt.startPosition.column + 1 }, prefixLen: prefix.length },
+    offset: { base: { row: tt.startPosition.row, col: tt.startPosition.column + 1 }, prefixLen: MACRO_PREFIX.length, rowStart },
     state: ctx.state,
   };
-  const fn = sub.rootNode.namedChildren.find((c) => c.type === 'function_item');
   const block = fn?.childForFieldName('body');
   const stmt = block?.namedChildren.find((c) => c.type === 'expression_statement' || c.type.endsWith('_expression'));
-  let top = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : stmt;
-  if (!top) return { args: [], parsed: false };
-  const parsed = !sub.rootNode.hasError;
-  let items: SyntaxNode[];
-  if (top.type === 'tuple_expression') items = top.namedChildren;
-  else if (top.type === 'parenthesized_expression') items = top.namedChildren;
-  else items = [top];
+  const top = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : stmt;
+  if (!fn || !top) return { args: [], parsed: false };
+  const parsed = !fn.hasError;
+  const items = top.type === 'tuple_expression' || top.type === 'parenthesized_expression' ? top.namedChildren : [top];
   const args: Expr[] = [];
   for (const item of items) {
     if (item.type === 'ERROR') {
@@ -760,10 +802,14 @@ function expr(node: SyntaxNode, ctx: Ctx, depth: number): Expr {
       const macroNode = node.childForFieldName('macro');
       const path = macroNode ? pathSegments(macroNode) : [];
       const tt = node.namedChildren.find((c) => c.type === 'token_tree');
-      let args: Expr[] = [];
-      let parsed = false;
-      if (tt && tt.text.length <= MAX_MACRO_REPARSE && depth < MAX_DEPTH / 2) ({ args, parsed } = reparseMacroArgs(tt, ctx));
-      return { k: 'macro', name: path[path.length - 1] ?? '', path, args, parsed, span };
+      const m: Extract<Expr, { k: 'macro' }> = { k: 'macro', name: path[path.length - 1] ?? '', path, args: [], parsed: false, span };
+      if (tt && tt.text.length <= MAX_MACRO_REPARSE && depth < MAX_DEPTH / 2) {
+        queueMacroArgs(tt, ctx, (args, parsed) => {
+          m.args = args;
+          m.parsed = parsed;
+        });
+      }
+      return m;
     }
     case 'closure_expression': {
       const params = node.childForFieldName('parameters');
