@@ -40,20 +40,16 @@ export interface CheckOptions extends CiOptions {
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_ERROR = 2;
-/** After Ctrl-C (SIGINT) or SIGTERM: what a shell reports for a process the signal stopped. */
-export const EXIT_SIGINT = 130;
-export const EXIT_SIGTERM = 143;
 
 export async function runCheck(paths: string[], opts: CheckOptions): Promise<number> {
   const cwd = process.cwd();
-  let stopSignals: (() => void) | undefined;
   try {
     const only = selectRules(opts.rule);
-    if (opts.output) checkOutputPath(opts.output);
+    if (opts.output) writable(opts.output, 'the report');
+    if (opts.writeBaseline !== undefined) writable(opts.writeBaseline, 'the baseline');
     const ci = prepareCi(opts, cwd, paths);
     const groups = groupByConfig(paths, opts.config);
     const factsSource = await makeFactsSource(opts);
-    stopSignals = exitOnSignal(factsSource);
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
     const merged: LintResult & { sources: Map<string, string> } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: new Map() };
     const started = performance.now();
@@ -108,49 +104,42 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     }
     return exitCode(outcome.result, opts);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError || e instanceof OutputError) {
-      process.stderr.write(`error: ${e instanceof OutputError ? `cannot write the report: ${e.message}` : e.message}\n`);
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n`);
       if (opts.debug && e.stack) process.stderr.write(`${e.stack}\n`);
       return EXIT_ERROR;
     }
     throw e;
-  } finally {
-    stopSignals?.();
   }
 }
 
-/**
- * Ctrl-C or SIGTERM during a run: stop the extraction workers and exit at once with 130 (143).
- * Reports and baselines are only written at the end, whole and synchronously (temporary file,
- * then rename), so an interrupted run leaves no file and prints no report. The signal is acted
- * on whenever the main thread is not busy: between batches of files extracted by workers and
- * between crates. Returns the function that removes the handlers.
- */
-function exitOnSignal(source: FactsSource): () => void {
-  const handlers = new Map<NodeJS.Signals, () => void>();
-  const remove = () => {
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
-  };
-  for (const [signal, code] of [['SIGINT', EXIT_SIGINT], ['SIGTERM', EXIT_SIGTERM]] as const) {
-    const handler = () => {
-      remove(); // a second signal stops the process the default way
-      const exit = () => process.exit(code);
-      setTimeout(exit, 2000); // workers that do not stop in time die with the process
-      Promise.resolve(source.close?.()).then(exit, exit);
-    };
-    handlers.set(signal, handler);
-    process.on(signal, handler);
+/** Fails before the run when `file` clearly cannot be written (no such folder, a folder). */
+function writable(file: string, what: string): void {
+  try {
+    checkOutputPath(file);
+  } catch (e) {
+    if (e instanceof OutputError) throw new UsageError(`cannot write ${what} ${file}: ${e.message}`);
+    throw e;
   }
-  return remove;
 }
 
-/** `--output`: written whole, and never over one of the files just linted. */
-function writeReport(file: string, text: string, linted: Map<string, string>, cwd: string): void {
+/** Reports and baselines are never written over one of the files just linted. */
+function refuseLintedFile(file: string, linted: Map<string, string>, cwd: string): void {
   const target = realPathOf(path.resolve(cwd, file));
   for (const source of linted.keys()) {
-    if (realPathOf(path.resolve(cwd, source)) === target) throw new UsageError(`--output ${file} names a file being linted; not overwriting it`);
+    if (realPathOf(path.resolve(cwd, source)) === target) throw new UsageError(`${file} is one of the files being linted; not overwriting it`);
   }
-  writeFileAtomic(file, text);
+}
+
+/** `--output`: written whole (temporary file, then rename). */
+function writeReport(file: string, text: string, linted: Map<string, string>, cwd: string): void {
+  refuseLintedFile(file, linted, cwd);
+  try {
+    writeFileAtomic(file, text);
+  } catch (e) {
+    if (e instanceof OutputError) throw new UsageError(`cannot write the report ${file}: ${e.message}`);
+    throw e;
+  }
 }
 
 function realPathOf(abs: string): string {
@@ -168,6 +157,7 @@ function writeBaseline(file: string, run: LintResult & { sources: Map<string, st
     process.stderr.write(`error: some files could not be read; ${file} was not written\n`);
     return EXIT_ERROR;
   }
+  refuseLintedFile(file, run.sources, cwd);
   const r = writeNewBaseline(file, { result: run, sources: run.sources, only }, cwd, writeFileAtomic);
   if (r.warning) process.stderr.write(`warning: ${r.warning}\n`);
   const kept = r.kept > 0 ? ` (${r.kept} kept for files or rules not checked)` : '';

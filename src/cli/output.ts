@@ -14,6 +14,7 @@ export class OutputError extends Error {
 export function writeFileAtomic(file: string, text: string): void {
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  deferSignals();
   try {
     fs.writeFileSync(tmp, text);
     fs.renameSync(tmp, file);
@@ -25,6 +26,27 @@ export function writeFileAtomic(file: string, text: string): void {
     }
     throw new OutputError(whyNotWritten(e, file));
   }
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+let signalsDeferred = false;
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM keep their default action, which ends the process at once wherever
+ * it is, worker threads included. (Stopping the workers from a handler instead, while one is
+ * inside the parser, aborts the process.) From the first write on, they go through a handler:
+ * JavaScript handlers run only between synchronous steps, so a write and its rename are never
+ * cut apart and no temporary file is left behind. The handler then gives the signal its default
+ * action, so the process still ends killed by it (exit status 130 or 143 in a shell).
+ */
+function deferSignals(): void {
+  if (signalsDeferred) return;
+  signalsDeferred = true;
+  const reraise = (signal: NodeJS.Signals) => {
+    for (const s of SIGNALS) process.removeListener(s, reraise);
+    process.kill(process.pid, signal);
+  };
+  for (const s of SIGNALS) process.on(s, reraise);
 }
 
 /**
@@ -40,15 +62,15 @@ export function checkOutputPath(file: string): void {
     throw new OutputError(whyNotWritten(e, file));
   }
   if (!dir.isDirectory()) throw new OutputError(`no such folder: ${path.dirname(file)}`);
-  if (fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new OutputError(`${file} is a folder`);
+  if (fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory()) throw new OutputError('it is a folder');
 }
 
 function whyNotWritten(e: unknown, file: string): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return `no such folder: ${path.dirname(file)}`;
-  if (code === 'EISDIR') return `${file} is a folder`;
-  if (code === 'EACCES' || code === 'EPERM') return `permission denied: ${file}`;
-  if (code === 'EROFS') return `read-only file system: ${file}`;
-  if (code === 'ENOSPC') return `no space left on the device: ${file}`;
-  return `${file}: ${(e as Error | undefined)?.message ?? String(e)}`;
+  if (code === 'EISDIR') return 'it is a folder';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  return (e as Error | undefined)?.message ?? String(e);
 }
