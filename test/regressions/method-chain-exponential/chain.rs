@@ -1,0 +1,5 @@
+use kernel::dma::CoherentAllocation;
+
+fn f() {
+    x.m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m().m();
+}
