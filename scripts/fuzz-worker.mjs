@@ -76,6 +76,8 @@ process.on('message', async (msg) => {
   }
 });
 
+// The checker gone (its process ended or killed us): nothing left to do.
+process.on('disconnect', () => process.exit(0));
 process.send({ type: 'ready' });
 
 /**
