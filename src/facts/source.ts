@@ -11,6 +11,7 @@ import { codeDigest, defaultCacheDir, EntryStore, packageRoot, parseFacts, sha25
 import { extractFacts } from './extract.js';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
 import { collectAndYield, ParseBudget } from './native-memory.js';
+import { STOP_MESSAGE } from './worker-stop.js';
 import type { WorkerReply, WorkerSetup, WorkerTask } from './worker.js';
 
 export interface ExtractCallbacks {
@@ -192,7 +193,7 @@ interface Batch {
  * job, so the caller's ordering never depends on scheduling.
  */
 class WorkerPool {
-  private readonly workers: { worker: Worker; busy: number }[] = [];
+  private readonly workers: { worker: Worker; busy: number; exited: boolean }[] = [];
   private ready: Promise<void>;
   private queue: Batch[] = [];
   private readonly pending = new Map<number, { batch: Batch; worker: number }>();
@@ -212,11 +213,13 @@ class WorkerPool {
         const worker = new WorkerClass(script, { workerData: setup });
         worker.on('message', (reply: WorkerReply) => this.receive(i, reply));
         worker.on('error', (e) => this.fail(new Error(`extraction worker failed: ${e.message}`)));
+        const entry = { worker, busy: 0, exited: false };
         worker.on('exit', (code) => {
+          entry.exited = true;
           if (!this.closing) this.fail(new Error(`extraction worker stopped (exit code ${code})`));
         });
         worker.unref();
-        this.workers.push({ worker, busy: 0 });
+        this.workers.push(entry);
       }
     });
   }
@@ -284,10 +287,27 @@ class WorkerPool {
     this.settle?.reject(e);
   }
 
+  /**
+   * Ends the workers between files. `terminate()` while a worker is inside the native parser
+   * aborts the whole process, so it is only the fallback for a worker that does not stop.
+   */
   async close(): Promise<void> {
     this.closing = true;
     await this.ready.catch(() => undefined);
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.exited) return resolve();
+            const fallback = setTimeout(() => void w.worker.terminate().then(() => resolve(), () => resolve()), STOP_GRACE_MS);
+            w.worker.once('exit', () => {
+              clearTimeout(fallback);
+              resolve();
+            });
+            w.worker.postMessage(STOP_MESSAGE);
+          }),
+      ),
+    );
   }
 }
 
@@ -295,6 +315,9 @@ class WorkerPool {
  * Cuts the jobs, in order, into batches small enough that the last ones even out the workers'
  * loads and large enough that messages stay few.
  */
+/** How long a worker may take to finish its current batch after being asked to stop. */
+const STOP_GRACE_MS = 30_000;
+
 function batches(jobs: Job[], workers: number, nextId: () => number): Batch[] {
   const total = jobs.reduce((n, j) => n + j.text.length, 0);
   const target = Math.max(4 * 1024, Math.min(BATCH_BYTES, Math.ceil(total / (workers * 8))));

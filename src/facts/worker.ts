@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EntryStore } from './cache.js';
 import { extractFacts } from './extract.js';
+import { STOP_MESSAGE } from './worker-stop.js';
 import { collectGarbage, ParseBudget } from './native-memory.js';
 
 export interface WorkerSetup {
@@ -27,7 +28,14 @@ const budget = new ParseBudget();
 const queue: WorkerTask[] = [];
 let scheduled = false;
 
-parentPort?.on('message', (task: WorkerTask) => {
+parentPort?.on('message', (task: WorkerTask | typeof STOP_MESSAGE) => {
+  if (task === STOP_MESSAGE) {
+    // Messages are handled between tasks, never during a parse: dropping the rest and closing
+    // the port lets the thread end on its own.
+    queue.length = 0;
+    parentPort!.close();
+    return;
+  }
   queue.push(task);
   schedule();
 });
