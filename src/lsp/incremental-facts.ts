@@ -354,9 +354,13 @@ function isTrivia(node: SyntaxNode): boolean {
   return t === 'line_comment' || t === 'block_comment' || t === 'attribute_item';
 }
 
-/** Facts of `partText` placed at (row, col) in a text of its own; its nodes must parse alike. */
+/**
+ * Facts of `partText` placed at (row, col) in a text of its own; its nodes must parse alike.
+ * The part is parsed at row 0 and its facts moved down: padding it with `row` newlines would
+ * make opening a file cost lines times parts.
+ */
 function extractPart(row: number, col: number, partText: string, nodes: SyntaxNode[], hasError: boolean): Part {
-  const text = '\n'.repeat(row) + ' '.repeat(col) + partText;
+  const text = ' '.repeat(col) + partText;
   const tree = parseRust(text);
   const root = tree.rootNode;
   const children = root.children;
@@ -368,12 +372,12 @@ function extractPart(row: number, col: number, partText: string, nodes: SyntaxNo
     throw new NotAlike();
   }
   const facts = extractFacts(text, { tree });
-  return { row, col, facts, holders: lineHolders(facts) };
+  return movePart({ row: 0, col, facts, holders: lineHolders(facts) }, row);
 }
 
 /** Facts of a split impl's skeleton: the chunk with its method groups blanked. */
 function extractSkeleton(g: Group, plan: { skeletonText: string; kept: SyntaxNode[] }): Part {
-  const text = '\n'.repeat(g.row) + ' '.repeat(g.col) + plan.skeletonText;
+  const text = ' '.repeat(g.col) + plan.skeletonText;
   const tree = parseRust(text);
   const root = tree.rootNode;
   if (root.hasError || root.children.length !== g.nodes.length || root.children.some((c, i) => c.type !== g.nodes[i].type)) throw new NotAlike();
@@ -382,7 +386,7 @@ function extractSkeleton(g: Group, plan: { skeletonText: string; kept: SyntaxNod
   if (members.length !== plan.kept.length || members.some((m, i) => m.type !== plan.kept[i].type)) throw new NotAlike();
   const facts = extractFacts(text, { tree });
   if (facts.impls.length !== 1) throw new NotAlike();
-  return { row: g.row, col: g.col, facts, holders: lineHolders(facts) };
+  return movePart({ row: 0, col: g.col, facts, holders: lineHolders(facts) }, g.row);
 }
 
 /** A kept chunk at its new place: moved by whole lines, pointing into the new text. */
