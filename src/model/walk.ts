@@ -1,55 +1,8 @@
 // Generic traversal of the expression IR. Depth is bounded by the extractor (MAX_DEPTH), so
 // plain recursion here cannot overflow.
-import type { Expr, PatBinding, Span, Stmt } from '../facts/ir.js';
+import type { Expr, PatBinding, Span } from '../facts/ir.js';
 
-/** Direct sub-expressions of an expression, in evaluation order (roughly). */
-export function children(e: Expr): Expr[] {
-  switch (e.k) {
-    case 'path':
-    case 'lit':
-      return [];
-    case 'call':
-      return [e.callee, ...e.args];
-    case 'method':
-      return [e.recv, ...e.args];
-    case 'field':
-      return [e.recv];
-    case 'index':
-      return [e.recv, e.index];
-    case 'macro':
-      return e.args;
-    case 'closure':
-      return [e.body];
-    case 'block':
-      return e.stmts.flatMap(stmtExprs);
-    case 'if':
-      return e.else ? [e.cond, e.then, e.else] : [e.cond, e.then];
-    case 'letcond':
-      return [e.value];
-    case 'match':
-      return [e.value, ...e.arms.flatMap((a) => (a.guard ? [a.guard, a.body] : [a.body]))];
-    case 'loop':
-      return [...(e.cond ? [e.cond] : []), ...(e.iter ? [e.iter] : []), e.body];
-    case 'assign':
-      return [e.target, e.value];
-    case 'return':
-      return e.value ? [e.value] : [];
-    case 'unary':
-    case 'try':
-    case 'cast':
-      return [e.expr];
-    case 'binary':
-      return [e.left, e.right];
-    case 'struct':
-      return [...e.fields.map((f) => f.value), ...(e.base ? [e.base] : [])];
-    case 'seq':
-      return e.items;
-    case 'other':
-      return e.children;
-  }
-}
-
-/** Calls `f` on each direct sub-expression, in the order of `children`, without allocating. */
+/** Calls `f` on each direct sub-expression, in evaluation order (roughly), without allocating. */
 export function forEachChild(e: Expr, f: (c: Expr) => void): void {
   switch (e.k) {
     case 'path':
@@ -133,10 +86,6 @@ export function forEachChild(e: Expr, f: (c: Expr) => void): void {
   }
 }
 
-export function stmtExprs(s: Stmt): Expr[] {
-  if (s.k === 'let') return [...(s.init ? [s.init] : []), ...(s.else ? [s.else] : [])];
-  return [s.expr];
-}
 
 /** A tree in pre-order: `ends[i]` is the index just past the subtree of `nodes[i]`. */
 interface PreOrder {
@@ -191,14 +140,6 @@ export function walkExpr(root: Expr, visit: (e: Expr, parents: readonly Expr[]) 
   }
 }
 
-/** All expressions of a kind under `root`. */
-export function collect<K extends Expr['k']>(root: Expr, kind: K): Extract<Expr, { k: K }>[] {
-  const out: Extract<Expr, { k: K }>[] = [];
-  walkExpr(root, (e) => {
-    if (e.k === kind) out.push(e as Extract<Expr, { k: K }>);
-  });
-  return out;
-}
 
 /** `a.b.c` as ['a', 'b', 'c'] for a chain of fields over a path; undefined for anything else. */
 export function fieldChain(e: Expr): string[] | undefined {
