@@ -5,6 +5,7 @@ import { Crate } from '../model/crate.js';
 import type { KernelApi } from '../model/kernel-api.js';
 import { BUILTIN_METAS } from './builtin-rules.js';
 import type { DmaRule } from './context.js';
+import { compareFindings } from './order.js';
 import { applySuppressions } from './suppress.js';
 import type { Finding, Level } from './types.js';
 
@@ -52,9 +53,4 @@ function dedupe(findings: Finding[]): Finding[] {
     seen.add(key);
     return true;
   });
-}
-
-export function compareFindings(a: Finding, b: Finding): number {
-  if (a.primary.file !== b.primary.file) return a.primary.file < b.primary.file ? -1 : 1;
-  return a.primary.span.line - b.primary.span.line || a.primary.span.col - b.primary.span.col || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0);
 }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { FileNotice, Finding, Severity } from '../lint/types.js';
 import type { ReportInput } from './types.js';
+import { compareFindings, compareStrings } from '../lint/order.js';
 
 export const TOOL_NAME = 'dmalint';
 export const TOOL_URI = 'https://github.com/dmalint/dmalint';
@@ -72,22 +73,7 @@ export function summarize(input: ReportInput): SummaryParts {
 // ---------------------------------------------------------------------------------------------
 // Ordering and selection
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Order by file, then line, then column, then rule id and message (deterministic for ties). */
-export function compareFindings(a: Finding, b: Finding): number {
-  return (
-    compareStrings(a.primary.file, b.primary.file) ||
-    a.primary.span.line - b.primary.span.line ||
-    a.primary.span.col - b.primary.span.col ||
-    a.primary.span.endLine - b.primary.span.endLine ||
-    a.primary.span.endCol - b.primary.span.endCol ||
-    compareStrings(a.rule, b.rule) ||
-    compareStrings(a.message, b.message)
-  );
-}
+export { compareFindings };
 
 export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort(compareFindings);
