@@ -6,6 +6,7 @@ import picomatch from 'picomatch';
 import { parse, TomlError } from 'smol-toml';
 import type { Level } from '../lint/types.js';
 import { ConfigError, type ApiConfig, type DmalintConfig } from './types.js';
+import { editDistance } from './edit-distance.js';
 
 export const CONFIG_FILE_NAME = 'dmalint.toml';
 
@@ -225,18 +226,6 @@ function closest(name: string, candidates: readonly string[]): string | undefine
   if (best === undefined) return undefined;
   const limit = Math.max(1, Math.min(3, Math.floor(best.length / 3)));
   return bestDistance <= limit ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 function pathId(segments: string[]): string {

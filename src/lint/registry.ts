@@ -1,6 +1,7 @@
 // All rule metadata, for the CLI, reports and the language server.
 import { RULES } from '../../rules/index.js';
 import { BUILTIN_METAS } from './builtin-rules.js';
+import { editDistance } from '../config/edit-distance.js';
 import type { RuleMeta } from './types.js';
 
 export function allRuleMetas(): RuleMeta[] {
@@ -19,18 +20,4 @@ export function suggestRule(id: string): string | undefined {
     if (!best || d < best.d) best = { id: m.id, d };
   }
   return best && best.d <= Math.max(2, Math.floor(id.length / 4)) ? best.id : undefined;
-}
-
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
 }
