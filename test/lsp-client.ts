@@ -30,8 +30,9 @@ import {
   type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol/node.js';
 
-export const repo = path.resolve(__dirname, '..');
-export const cliPath = path.join(repo, 'dist', 'src', 'cli', 'main.js');
+import { cliPath, repo } from './cli-helpers.js';
+
+export { cliPath, repo };
 
 /** Long enough for a loaded machine; the tests never wait this long when things work. */
 export const WAIT_MS = 15_000;
