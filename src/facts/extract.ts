@@ -1,5 +1,6 @@
 // Per-file extraction: Rust source text in, FileFacts out. Pure and synchronous, so it can run
 // in a worker thread and its result can be cached by content hash.
+import { flattenTree } from '../syntax/flat-tree.js';
 import { is, parseRust, type SyntaxNode, type Tree } from '../syntax/parser.js';
 import {
   FACTS_VERSION,
@@ -94,9 +95,10 @@ export function extractFacts(text: string, options: ExtractOptions = {}): FileFa
   const tree = options.tree ?? parseRust(text);
   const facts = emptyFacts(text);
   const ctx: Ctx = { state: { truncated: false }, pending: [] };
-  walkItems(tree.rootNode, [], facts, ctx, 0);
+  const root = flattenTree(tree, text);
+  walkItems(root, [], facts, ctx, 0);
   reparseMacroBodies(ctx.pending!, ctx);
-  collectSyntaxErrors(tree.rootNode, facts.syntaxErrors);
+  collectSyntaxErrors(root, facts.syntaxErrors);
   facts.suppressions = extractSuppressions(text, (index) => commentAt(tree.rootNode, index));
   facts.truncated = ctx.state.truncated;
   return facts;
@@ -552,15 +554,20 @@ function reparseMacroBodies(pending: PendingMacro[], ctx: Ctx): void {
     rowStarts.push(row);
     for (let i = src.indexOf('\n'); i !== -1; i = src.indexOf('\n', i + 1)) row++;
   }
-  const fns = parseRust(sources.join('')).rootNode.namedChildren.filter((c) => c.type === 'function_item');
+  const joined = sources.join('');
+  const fns = parseFlat(joined).namedChildren.filter((c) => c.type === 'function_item');
   const aligned =
     fns.length === pending.length &&
     fns.every((f, i) => f.startPosition.row === rowStarts[i] && (i + 1 === fns.length || f.endPosition.row < rowStarts[i + 1]));
   pending.forEach((p, i) => {
-    const fn = aligned ? fns[i] : parseRust(sources[i]).rootNode.namedChildren.find((c) => c.type === 'function_item');
+    const fn = aligned ? fns[i] : parseFlat(sources[i]).namedChildren.find((c) => c.type === 'function_item');
     const { args, parsed } = macroArgs(fn, p.tt, aligned ? rowStarts[i] : 0, ctx);
     p.apply(args, parsed);
   });
+}
+
+function parseFlat(text: string): SyntaxNode {
+  return flattenTree(parseRust(text), text);
 }
 
 function macroArgs(fn: SyntaxNode | undefined, tt: SyntaxNode, rowStart: number, ctx: Ctx): { args: Expr[]; parsed: boolean } {
