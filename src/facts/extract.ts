@@ -515,12 +515,12 @@ function extractItemMacro(node: SyntaxNode, mod: string[], facts: FileFacts, ctx
 
 /** Statics declared inside a macro (`global_lock! { unsafe(uninit) static X: Mutex<T> = ..; }`). */
 function reparseMacroItems(tt: SyntaxNode, mod: string[], facts: FileFacts, ctx: Ctx): void {
-  const inner = tt.text.slice(1, -1).replace(/unsafe\s*\(\s*uninit\s*\)/g, (s) => ' '.repeat(s.length));
-  const sub = parseRust(inner);
-  const subCtx: Ctx = { offset: { base: { row: tt.startPosition.row, col: tt.startPosition.column + 1 }, prefixLen: 0, rowStart: 0 }, state: ctx.state };
   if (ctx.offset) return; // nested re-parse: positions would compound; not worth it
+  const inner = tt.text.slice(1, -1).replace(/unsafe\s*\(\s*uninit\s*\)/g, (s) => ' '.repeat(s.length));
+  const sub = parseFlat(inner);
+  const subCtx: Ctx = { offset: { base: { row: tt.startPosition.row, col: tt.startPosition.column + 1 }, prefixLen: 0, rowStart: 0 }, state: ctx.state };
   const before = facts.statics.length;
-  walkItems(sub.rootNode, mod, facts, subCtx, 30);
+  walkItems(sub, mod, facts, subCtx, 30);
   for (let i = before; i < facts.statics.length; i++) facts.statics[i].attrs.push('dmalint::in_macro');
 }
 
