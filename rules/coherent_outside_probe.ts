@@ -13,7 +13,7 @@ import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
 import type { Crate, FnNode, Lifecycle, NType, OwnershipStep, StaticNode, StructNode } from '../src/model/crate.js';
 import { defaultApi, type UnboundContextKind } from '../src/model/kernel-api.js';
-import { fieldChain, walkExpr } from '../src/model/walk.js';
+import { bodyNames, fieldChain, walkExpr } from '../src/model/walk.js';
 
 const ID = 'coherent_outside_probe';
 
@@ -153,8 +153,11 @@ function check({ crate }: RuleContext): RuleFinding[] {
 
 function allocationSites(crate: Crate): AllocationSite[] {
   const out: AllocationSite[] = [];
+  // A constructor call names one of these last (a type can be renamed by `use`, its functions cannot).
+  const ctorNames = new Set([...crate.api.allocationConstructors.values()].flatMap((names) => [...names]));
   for (const fn of crate.fns) {
     if (!fn.facts.body) continue;
+    if (![...bodyNames(fn.facts.body).calledPaths].some((name) => ctorNames.has(name))) continue;
     walkExpr(fn.facts.body, (e, parents) => {
       // `stringify!(Coherent::zeroed(..))` and the like never run the code they mention.
       if (e.k === 'macro' && crate.api.inertMacros.has(e.name)) return false;

@@ -10,7 +10,7 @@ import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
 import type { CallEdge, Crate, DriverNode, FnNode, NType, OwnershipStep, StructNode } from '../src/model/crate.js';
 import { isQuiesceName, type KernelApi } from '../src/model/kernel-api.js';
-import { calleeName, forEachChild, localBindings, TRANSPARENT_METHODS, type LocalBinding } from '../src/model/walk.js';
+import { bodyNames, calleeName, forEachChild, localBindings, TRANSPARENT_METHODS, type LocalBinding } from '../src/model/walk.js';
 
 const RULE_ID = 'dma_free_without_quiesce';
 
@@ -182,15 +182,45 @@ interface Exposure {
   places: Place[];
 }
 
-interface FnIndex {
+/** What a function body says on its own, whatever crate it is analyzed in. */
+interface BodyIndex {
   parent: Map<Expr, Expr>;
   /** `let` initializers and the pattern they bind. */
   letPat: Map<Expr, Pat>;
   bindings: Map<string, LocalBinding[]>;
   /** Single-segment path expressions by name. */
   uses: Map<string, Expr[]>;
+}
+
+interface FnIndex extends BodyIndex {
   /** Call sites resolved to functions of the crate. */
   calls: Map<Expr, CallEdge[]>;
+}
+
+/**
+ * Body indexes by body. Facts are never changed once extracted except for their line numbers
+ * (which the index holds by reference), so an index stays valid as long as its body lives: the
+ * language server, which keeps the facts of unedited functions across edits, indexes only the
+ * edited one again.
+ */
+const bodyIndexes = new WeakMap<Expr, BodyIndex>();
+
+function bodyIndex(body: Expr): BodyIndex {
+  const cached = bodyIndexes.get(body);
+  if (cached) return cached;
+  const idx: BodyIndex = { parent: new Map(), letPat: new Map(), bindings: new Map(), uses: new Map() };
+  const visit = (e: Expr): void => {
+    if (e.k === 'block') for (const s of e.stmts) if (s.k === 'let' && s.init) idx.letPat.set(s.init, s.pat);
+    if (e.k === 'path' && e.segs.length === 1) push(idx.uses, e.segs[0], e);
+    forEachChild(e, (c) => {
+      idx.parent.set(c, e);
+      visit(c);
+    });
+  };
+  visit(body);
+  for (const b of localBindings(body)) push(idx.bindings, b.name, b);
+  bodyIndexes.set(body, idx);
+  return idx;
 }
 
 /** Rust methods that return a view of the same value (iterators, references, guards). */
@@ -229,20 +259,10 @@ class Flow {
   index(fn: FnNode): FnIndex {
     const cached = this.indexes.get(fn);
     if (cached) return cached;
-    const idx: FnIndex = { parent: new Map(), letPat: new Map(), bindings: new Map(), uses: new Map(), calls: new Map() };
-    this.indexes.set(fn, idx);
     const body = fn.facts.body;
+    const idx: FnIndex = { ...(body ? bodyIndex(body) : { parent: new Map(), letPat: new Map(), bindings: new Map(), uses: new Map() }), calls: new Map() };
+    this.indexes.set(fn, idx);
     if (!body) return idx;
-    const visit = (e: Expr): void => {
-      if (e.k === 'block') for (const s of e.stmts) if (s.k === 'let' && s.init) idx.letPat.set(s.init, s.pat);
-      if (e.k === 'path' && e.segs.length === 1) push(idx.uses, e.segs[0], e);
-      forEachChild(e, (c) => {
-        idx.parent.set(c, e);
-        visit(c);
-      });
-    };
-    visit(body);
-    for (const b of localBindings(body)) push(idx.bindings, b.name, b);
     for (const edge of this.crate.callees(fn)) push(idx.calls, edge.site, edge);
     return idx;
   }
@@ -774,6 +794,7 @@ function findExposures(flow: Flow): Exposure[] {
   const out: Exposure[] = [];
   for (const fn of flow.crate.fns) {
     if (!fn.facts.body) continue;
+    if (![...bodyNames(fn.facts.body).methods].some((name) => flow.api.dmaAddressMethods.has(name))) continue;
     const idx = flow.index(fn);
     const visit = (e: Expr): void => {
       if (flow.isTextMacro(e)) return; // whatever is computed in a log or stringify! only reaches text

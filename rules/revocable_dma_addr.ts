@@ -8,7 +8,7 @@ import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
 import type { Crate, FnNode, NType, OwnershipStep } from '../src/model/crate.js';
 import type { KernelApi } from '../src/model/kernel-api.js';
-import { walkExpr } from '../src/model/walk.js';
+import { bodyNames, walkExpr } from '../src/model/walk.js';
 
 export const rule: DmaRule = {
   meta: {
@@ -446,12 +446,8 @@ function flowFindings(crate: Crate): RuleFinding[] {
 
 /** Cheap pre-filter: only bodies that call a revocable access method can take an address out of a guard. */
 function mentionsRevocableAccess(api: KernelApi, body: Expr): boolean {
-  let found = false;
-  walkExpr(body, (e) => {
-    if (found) return false;
-    if (e.k === 'method' && isAccessMethod(api, e.name)) found = true;
-  });
-  return found;
+  for (const name of bodyNames(body).methods) if (isAccessMethod(api, name)) return true;
+  return false;
 }
 
 function isAccessMethod(api: KernelApi, name: string): boolean {

@@ -115,6 +115,30 @@ function preOrder(root: Expr): PreOrder {
   return result;
 }
 
+/** Names a body uses, for rules that can tell from them alone that a body has nothing for them. */
+export interface BodyNames {
+  /** Names of the methods called (`x.name(..)`). */
+  methods: ReadonlySet<string>;
+  /** Last segment of every called path (`a::b::name(..)`, `name(..)`), as written. */
+  calledPaths: ReadonlySet<string>;
+}
+
+const bodyNamesCache = new WeakMap<Expr, BodyNames>();
+
+export function bodyNames(body: Expr): BodyNames {
+  const cached = bodyNamesCache.get(body);
+  if (cached) return cached;
+  const methods = new Set<string>();
+  const calledPaths = new Set<string>();
+  for (const e of preOrder(body).nodes) {
+    if (e.k === 'method') methods.add(e.name);
+    else if (e.k === 'call' && e.callee.k === 'path' && e.callee.segs.length > 0) calledPaths.add(e.callee.segs[e.callee.segs.length - 1]);
+  }
+  const names = { methods, calledPaths };
+  bodyNamesCache.set(body, names);
+  return names;
+}
+
 /**
  * Visits every expression under `root` (pre-order). Return false from `visit` to skip the
  * children of that expression. `parents` is the chain from the root to the visited node's parent.
