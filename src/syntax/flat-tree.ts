@@ -26,6 +26,7 @@ interface Cursor {
 const typeNames: string[] = [];
 const typeIsNamed: boolean[] = [];
 const fieldIds = new Map<string, number>();
+const fieldSeen: boolean[] = [];
 
 const NONE = -1;
 
@@ -214,9 +215,10 @@ export function flattenTree(tree: Tree, text: string): SyntaxNode {
     }
     type[i] = typeId;
     const fieldId = cursor.currentFieldId;
-    if (fieldId !== 0) {
+    if (fieldId !== 0 && !fieldSeen[fieldId]) {
+      fieldSeen[fieldId] = true;
       const name = cursor.currentFieldName;
-      if (name && !fieldIds.has(name)) fieldIds.set(name, fieldId);
+      if (name) fieldIds.set(name, fieldId);
     }
     field[i] = fieldId;
     const up = stack.length > 0 ? stack[stack.length - 1] : NONE;
