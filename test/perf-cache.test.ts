@@ -233,6 +233,30 @@ describe('cache location and --no-cache', () => {
     expect(defaultCacheDir(bare, {}, '/home/u')).toBe(path.join('/home/u', '.cache', 'dmalint'));
     expect(defaultCacheDir(bare, { XDG_CACHE_HOME: 'relative' }, '/home/u')).toBe(path.join('/home/u', '.cache', 'dmalint'));
   });
+
+  it("deletes other versions' namespaces, and nothing else", async () => {
+    const dir = tempDir();
+    const old = ['facts-v0-0123456789abcdef', 'results-fedcba9876543210'];
+    for (const ns of old) {
+      fs.mkdirSync(path.join(dir, ns, 'ab'), { recursive: true });
+      fs.writeFileSync(path.join(dir, ns, 'ab', 'ab12'), 'an old entry');
+    }
+    const unrelated = ['notes', 'facts-backup', 'results-of-last-week', 'facts-v1-0123456789ABCDEF'];
+    for (const name of unrelated) fs.mkdirSync(path.join(dir, name));
+    fs.writeFileSync(path.join(dir, 'keep.txt'), 'mine');
+
+    const first = await lintWith(await createFactsSource({ jobs: 1, cacheDir: dir }));
+    const current = fs.readdirSync(dir).filter((n) => /^(facts-v\d+|results)-[0-9a-f]{16}$/.test(n)).sort();
+    expect(current).toHaveLength(2);
+    expect(current.some((n) => old.includes(n))).toBe(false);
+    for (const name of [...unrelated, 'keep.txt']) expect(fs.existsSync(path.join(dir, name))).toBe(true);
+
+    // The current namespaces are kept and read by the next run.
+    const second = await createFactsSource({ jobs: 1, cacheDir: dir });
+    expect(await lintWith(second)).toEqual(first);
+    expect(second.stats?.extracted).toBe(0);
+    expect(fs.readdirSync(dir).filter((n) => current.includes(n))).toHaveLength(2);
+  });
 });
 
 function pathToUrl(p: string): string {

@@ -66,6 +66,35 @@ function isDirectory(p: string): boolean {
   }
 }
 
+/** The namespace folders dmalint writes: `facts-v<N>-<digest>` and `results-<digest>`. */
+const NAMESPACE = /^(?:facts-v\d+|results)-[0-9a-f]{16}$/;
+
+/**
+ * Deletes the namespace folders under `dir` other than `keep`: they were written by another
+ * version of dmalint (or of its grammar), and no version reads another's entries, so they only
+ * take space. Anything else in `dir` is left alone. A folder that cannot be removed is left too.
+ * Returns how many were removed.
+ */
+export function pruneStaleNamespaces(dir: string, keep: readonly string[]): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return 0; // no cache yet
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!NAMESPACE.test(name) || keep.includes(name)) continue;
+    try {
+      fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+      removed++;
+    } catch {
+      // still in use on a system that refuses, or not ours to delete: left for next time
+    }
+  }
+  return removed;
+}
+
 /**
  * A folder of entries `<dir>/<tag>/<key[0..2]>/<key>`. The tag names everything besides the key
  * that the payload depends on (code and versions), so a new version never reads an old entry

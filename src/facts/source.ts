@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { codeDigest, defaultCacheDir, EntryStore, packageRoot, parseFacts, sha256, type CacheCounters } from './cache.js';
+import { codeDigest, defaultCacheDir, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, sha256, type CacheCounters } from './cache.js';
 import { extractFacts } from './extract.js';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
 import { collectAndYield, ParseBudget } from './native-memory.js';
@@ -93,6 +93,7 @@ function openStores(dir: string): { facts: EntryStore; results: EntryStore } {
   const factsTag = `facts-v${FACTS_VERSION}-${sha256(`${versions}\n${factsCode}`).slice(0, 16)}`;
   const resultsCode = codeDigest(['src/facts', 'src/syntax', 'src/model', 'src/lint', 'rules']);
   const resultsTag = `results-${sha256(`${versions}\n${resultsCode}`).slice(0, 16)}`;
+  pruneStaleNamespaces(dir, [factsTag, resultsTag]);
   return { facts: new EntryStore(dir, factsTag), results: new EntryStore(dir, resultsTag) };
 }
 
