@@ -19,6 +19,7 @@ import {
   githubStepSummary,
   FORMAT_NAMES,
 } from '../src/report/index.js';
+import { displayWidth, frameLine } from '../src/report/human.js';
 import type { ReportInput } from '../src/report/types.js';
 import { sarifSchemaPath } from './cli-helpers.js';
 
@@ -217,6 +218,34 @@ describe('human', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('cuts a very long source line to a window around the span', () => {
+    const target = 'CoherentAllocation::alloc_coherent(dev, 4, GFP_KERNEL)';
+    const filler = (n: number) => Array.from({ length: n }, (_, i) => `REG_${i} = 0x${i.toString(16)};`).join(' ');
+    for (const [before, after] of [[filler(20_000), filler(20_000)], ['', filler(20_000)], [filler(20_000), ''], ['  ', '  ']]) {
+      const line = `${before} let b = ${target}; ${after}`;
+      const col = line.indexOf(target) + 1;
+      const frame = frameLine(line, { line: 1, col, endLine: 1, endCol: col + target.length });
+      expect(displayWidth(frame.code)).toBeLessThanOrEqual(126);
+      // The carets still sit under the span, whole when it fits.
+      expect(frame.code.slice(frame.indent, frame.indent + frame.carets)).toBe(target);
+      expect(frame.code.startsWith('...')).toBe(before.length > 40);
+      expect(frame.code.endsWith('...')).toBe(after.length > 80);
+      expect(frame.continues).toBe(false);
+    }
+    // A span running past the window is cut at its edge and marked as continuing.
+    const long = `x ${'y'.repeat(500)}`;
+    const cut = frameLine(long, { line: 1, col: 3, endLine: 1, endCol: 503 });
+    expect(cut.indent + cut.carets).toBeLessThanOrEqual(displayWidth(cut.code));
+    expect(cut.continues).toBe(true);
+    // Wide characters are never cut in half, and the carets stay aligned after them.
+    const wide = `${'界'.repeat(300)}target${'界'.repeat(300)}`;
+    const at = wide.indexOf('target') + 1;
+    const w = frameLine(wide, { line: 1, col: at, endLine: 1, endCol: at + 6 });
+    expect(displayWidth(w.code)).toBeLessThanOrEqual(126);
+    const shownBefore = w.code.slice(0, w.code.indexOf('target'));
+    expect(displayWidth(shownBefore)).toBe(w.indent);
   });
 
   it('handles CRLF sources and notices, and says when nothing was found', () => {

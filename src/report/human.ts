@@ -110,17 +110,64 @@ interface FrameLine {
   continues: boolean;
 }
 
-/** Where the carets of `span` go on its first line; columns are 1-based UTF-16 code units. */
+/** Source lines wider than this are shown as a window around the span, cut with `...`. */
+const MAX_FRAME_COLUMNS = 120;
+/** Columns kept before the span when a line is cut. */
+const FRAME_CONTEXT = 40;
+
+/**
+ * Where the carets of `span` go on its first line; columns are 1-based UTF-16 code units. A line
+ * wider than the frame (generated code, a minified table) is cut to a window around the span,
+ * as rustc does, so one finding never prints megabytes.
+ */
 export function frameLine(text: string, span: Location['span']): FrameLine {
   const start = Math.min(Math.max(span.col, 1), text.length + 1) - 1;
   const continues = span.endLine > span.line;
   const end = continues ? text.length : Math.min(Math.max(span.endCol - 1, start), text.length);
+  const code = displayCode(text).trimEnd();
+  const indent = displayWidth(text.slice(0, start));
+  const carets = Math.max(1, displayWidth(text.slice(start, end)));
+  const width = displayWidth(code);
+  if (width <= MAX_FRAME_COLUMNS) return { code, indent, carets, continues };
+  const window = sliceColumns(code, Math.max(0, Math.min(indent - FRAME_CONTEXT, width - MAX_FRAME_COLUMNS)), MAX_FRAME_COLUMNS);
+  const cutLeft = window.from > 0;
+  const cutRight = window.to < width;
+  const shownIndent = indent - window.from + (cutLeft ? 3 : 0);
   return {
-    code: displayCode(text).trimEnd(),
-    indent: displayWidth(text.slice(0, start)),
-    carets: Math.max(1, displayWidth(text.slice(start, end))),
-    continues,
+    code: `${cutLeft ? '...' : ''}${window.text}${cutRight ? '...' : ''}`,
+    indent: shownIndent,
+    carets: Math.max(1, Math.min(carets, window.to - indent)),
+    continues: continues || indent + carets > window.to,
   };
+}
+
+/**
+ * The characters of `text` (no tabs) that fit in `columns` display columns from column `from`,
+ * and the columns they really start and end at (a wide character is never cut in half).
+ */
+function sliceColumns(text: string, from: number, columns: number): { text: string; from: number; to: number } {
+  let col = 0;
+  let begin = -1;
+  let realFrom = 0;
+  let realTo = 0;
+  let index = 0;
+  let endIndex = text.length;
+  for (const ch of text) {
+    const w = codePointWidth(ch.codePointAt(0) ?? 0);
+    if (begin === -1 && col >= from) {
+      begin = index;
+      realFrom = col;
+    }
+    if (begin !== -1 && col + w > realFrom + columns) {
+      endIndex = index;
+      break;
+    }
+    col += w;
+    index += ch.length;
+    realTo = col;
+  }
+  if (begin === -1) return { text: '', from: col, to: col };
+  return { text: text.slice(begin, endIndex), from: realFrom, to: realTo };
 }
 
 function digits(n: number): number {
