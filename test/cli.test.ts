@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { CLEAN_DRIVER, WORK_ITEM_BUG, repo, runCli, sarifSchemaPath, tempTree } from './cli-helpers.js';
+import { spawn } from 'node:child_process';
+import { CLEAN_DRIVER, WORK_ITEM_BUG, cliPath, repo, runCli, sarifSchemaPath, tempTree } from './cli-helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -127,6 +128,18 @@ describe('dmalint check', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('blob.rs');
     expect(r.stdout).toContain('refill.rs:16:20: error[coherent_outside_probe]');
+  });
+
+  it('a reader that stops early (`| head`) gets no stack trace; the exit code stays', async () => {
+    // The JSON report of all fixtures is far larger than a pipe buffer: the writes after the
+    // reader is gone fail with EPIPE.
+    const child = spawn(process.execPath, [cliPath, 'check', path.join(repo, 'fixtures'), '--format', 'json', '--no-cache'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.destroy(); // the reader is gone before the report is written
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(1);
   });
 });
 

@@ -107,7 +107,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that stops early (`dmalint check | head`) closes the pipe: the rest of the report has
+ * nowhere to go and is dropped. The exit code stays what the run decided, with no trace.
+ */
+function ignoreClosedStdout(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
+}
+
 async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', ignoreClosedStdout);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
