@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** Text parsed between two collections. */
-const BYTES_PER_COLLECTION = 256 * 1024;
+const BYTES_PER_COLLECTION = 1024 * 1024;
 
 let gc: (() => void) | undefined;
 
