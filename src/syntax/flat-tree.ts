@@ -41,7 +41,6 @@ class FlatTree {
     readonly field: Uint16Array,
     readonly parent: Int32Array,
     readonly firstChild: Int32Array,
-    readonly lastChild: Int32Array,
     readonly nextSibling: Int32Array,
     readonly prevSibling: Int32Array,
     readonly start: Uint32Array,
@@ -172,13 +171,12 @@ function grow<T extends Uint16Array | Int32Array | Uint32Array | Uint8Array>(a: 
 export function flattenTree(tree: Tree, text: string): SyntaxNode {
   const cursor = (tree as unknown as { walk(): Cursor }).walk();
   const withErrors = tree.rootNode.hasError;
-  // About one node per five code units of Rust; grown when short.
+  // Rust has about one node per four code units; grown when short.
   let cap = Math.max(64, text.length >> 2);
   let type = new Uint16Array(cap);
   let field = new Uint16Array(cap);
   let parent = new Int32Array(cap);
   let firstChild = new Int32Array(cap);
-  let lastChild = new Int32Array(cap);
   let nextSibling = new Int32Array(cap);
   let prevSibling = new Int32Array(cap);
   let start = new Uint32Array(cap);
@@ -199,7 +197,6 @@ export function flattenTree(tree: Tree, text: string): SyntaxNode {
       field = grow(field, cap);
       parent = grow(parent, cap);
       firstChild = grow(firstChild, cap);
-      lastChild = grow(lastChild, cap);
       nextSibling = grow(nextSibling, cap);
       prevSibling = grow(prevSibling, cap);
       start = grow(start, cap);
@@ -226,10 +223,8 @@ export function flattenTree(tree: Tree, text: string): SyntaxNode {
     prevSibling[i] = prev;
     nextSibling[i] = NONE;
     firstChild[i] = NONE;
-    lastChild[i] = NONE;
     if (prev !== NONE) nextSibling[prev] = i;
     else if (up !== NONE) firstChild[up] = i;
-    if (up !== NONE) lastChild[up] = i;
     // Asked of every node: an inner node's hidden children (the delimiters of a raw string,
     // trailing trivia of the file) make its extent wider than its visible children's.
     start[i] = cursor.startIndex;
@@ -255,7 +250,7 @@ export function flattenTree(tree: Tree, text: string): SyntaxNode {
   }
 
   function finish(): SyntaxNode {
-    const flat = new FlatTree(text, type, field, parent, firstChild, lastChild, nextSibling, prevSibling, start, end, missing, error, n);
+    const flat = new FlatTree(text, type, field, parent, firstChild, nextSibling, prevSibling, start, end, missing, error, n);
     return flat.node(0)!;
   }
 }
