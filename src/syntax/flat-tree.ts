@@ -143,8 +143,13 @@ class FlatNode implements SyntaxNode {
     for (let c = this.t.firstChild[this.i]; c !== NONE; c = this.t.nextSibling[c]) if (typeIsNamed[this.t.type[c]]) n++;
     return n;
   }
+  /**
+   * Like the binding, an ERROR node has no child for a field here: the binding looks the field up
+   * in the node's production, which an ERROR node lacks, even where a cursor inside it (and so
+   * `childrenForFieldName`) still sees the field a child had before error recovery.
+   */
   childForFieldName(field: FieldName): SyntaxNode | null {
-    const id = fieldIds.get(field);
+    const id = typeNames[this.t.type[this.i]] === 'ERROR' ? undefined : fieldIds.get(field);
     if (id === undefined) return null;
     for (let c = this.t.firstChild[this.i]; c !== NONE; c = this.t.nextSibling[c]) if (this.t.field[c] === id) return this.t.node(c);
     return null;
