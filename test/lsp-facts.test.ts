@@ -5,7 +5,10 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { RULES } from '../rules/index.js';
 import { extractFacts } from '../src/facts/extract.js';
+import { analyze } from '../src/lint/analyze.js';
+import { apiWithConfig } from '../src/model/kernel-api.js';
 import { OpenDocument } from '../src/lsp/document.js';
 import { IncrementalFacts } from '../src/lsp/incremental-facts.js';
 import { parseRust } from '../src/syntax/parser.js';
@@ -116,6 +119,30 @@ describe('incremental facts', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('give the findings of a fresh analysis, with what rules keep per body reused across edits', () => {
+    // Rules index each body once and keep it while the body object lives; the language server
+    // keeps unedited bodies across edits. Findings after each edit must not depend on that.
+    const options = { rules: RULES, levels: {}, api: apiWithConfig(undefined) };
+    const findingsOf = (facts: ReturnType<typeof extractFacts>) => analyze([{ path: 't.rs', absPath: '/t.rs', facts }], options);
+    let withFindings = 0;
+    fc.assert(
+      fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 6 }), fc.constantFrom(undefined, 0), (which, edits, splitImplLines) => {
+        let text = texts[which];
+        const doc = new OpenDocument('file:///t.rs', 'rust', 1, text, splitImplLines);
+        findingsOf(doc.facts());
+        edits.forEach((e, i) => {
+          doc.applyChanges([lspChange(text, e)], i + 2);
+          text = doc.text;
+          const fresh = findingsOf(extractFacts(text));
+          if (fresh.length > 0) withFindings++;
+          expect(findingsOf(doc.facts())).toEqual(fresh);
+        });
+      }),
+      { numRuns: 80 },
+    );
+    expect(withFindings).toBeGreaterThan(10);
   });
 
   it('equal a full extraction when several changes come in one notification', () => {
