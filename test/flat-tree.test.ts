@@ -1,8 +1,9 @@
 // The flat copy of a tree must answer every question the extractor asks exactly as the
 // tree-sitter binding does: compared node by node on every fixture and on awkward inputs.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain JavaScript module shared with `npm run fuzz`
+import { caseArbitrary, loadSeeds, mutate } from '../scripts/fuzz-core.mjs';
 import { flattenTree } from '../src/syntax/flat-tree.js';
 import type { FieldName } from '../src/syntax/node-kinds.generated.js';
 import { parseRust, type SyntaxNode } from '../src/syntax/parser.js';
@@ -62,46 +63,35 @@ function differences(text: string): string[] {
   return out;
 }
 
-function rustFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.rs'))
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort();
+interface Seed {
+  name: string;
+  files: { path: string; text: string }[];
 }
+
+const seeds = loadSeeds() as Seed[];
 
 describe('flat tree', () => {
   it('answers like the binding on every fixture', () => {
-    const files = rustFiles(path.resolve('fixtures'));
+    const files = seeds.flatMap((seed) => seed.files.map((f) => ({ name: `${seed.name} ${f.path}`, text: f.text })));
     expect(files.length).toBeGreaterThan(100);
     for (const file of files) {
-      expect(differences(fs.readFileSync(file, 'utf8')), file).toEqual([]);
+      expect(differences(file.text), file.name).toEqual([]);
     }
   });
 
   it('answers like the binding on broken edits of fixtures', () => {
-    // Deterministic damage (deleted runs, stray tokens, pasted fragments) so error recovery,
-    // MISSING nodes and ERROR nodes are compared too; `npm run fuzz` goes much further.
-    const files = rustFiles(path.resolve('fixtures'));
-    let seed = 20261124;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
-    const tokens = ['{', '}', '(', ')', ';', ',', '<', '>', '"', "'", 'r#"', '/*', '*/', '//', '&', 'mut ', '\0', '\r\n', 'é', '😀', 'fn ', 'impl ', '#[', ']', '?', '::', '|'];
+    // The fuzzer's mutations (deleted, duplicated and swapped tokens, a cut, stray bytes, some
+    // nesting), so error recovery, MISSING and ERROR nodes are compared too; fixed seed.
     let broken = 0;
-    for (let k = 0; k < 60; k++) {
-      let text = fs.readFileSync(pick(files), 'utf8');
-      for (let e = 0; e < 1 + Math.floor(rnd() * 3); e++) {
-        const at = Math.floor(rnd() * (text.length + 1));
-        const r = rnd();
-        if (r < 0.4) text = text.slice(0, at) + text.slice(at + 1 + Math.floor(rnd() * 20));
-        else if (r < 0.8) text = text.slice(0, at) + pick(tokens) + text.slice(at);
-        else {
-          const from = Math.floor(rnd() * text.length);
-          text = text.slice(0, at) + text.slice(from, from + Math.floor(rnd() * 80)) + text.slice(at);
-        }
-      }
-      if (parseRust(text).rootNode.hasError) broken++;
-      expect(differences(text), `case ${k}`).toEqual([]);
-    }
+    fc.assert(
+      fc.property(caseArbitrary(fc, seeds.length, { maxNest: 40 }), (c: { seed: number; file: number; mutations: unknown[] }) => {
+        const seed = seeds[c.seed % seeds.length];
+        const text = (mutate(seed.files[c.file % seed.files.length].text, c.mutations) as Buffer).toString('utf8');
+        if (parseRust(text).rootNode.hasError) broken++;
+        expect(differences(text)).toEqual([]);
+      }),
+      { numRuns: 60, seed: 20_261_124 },
+    );
     expect(broken).toBeGreaterThan(20);
   });
 
