@@ -10,7 +10,7 @@ import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
 import type { CallEdge, Crate, DriverNode, FnNode, NType, OwnershipStep, StructNode } from '../src/model/crate.js';
 import { isQuiesceName, type KernelApi } from '../src/model/kernel-api.js';
-import { bodyNames, calleeName, forEachChild, localBindings, TRANSPARENT_METHODS, type LocalBinding } from '../src/model/walk.js';
+import { bodyNames, calleeName, forEachChild, localBindings, TRANSPARENT_METHODS, walkExpr, type LocalBinding } from '../src/model/walk.js';
 
 const RULE_ID = 'dma_free_without_quiesce';
 
@@ -205,19 +205,19 @@ interface FnIndex extends BodyIndex {
  */
 const bodyIndexes = new WeakMap<Expr, BodyIndex>();
 
+function emptyBodyIndex(): BodyIndex {
+  return { parent: new Map(), letPat: new Map(), bindings: new Map(), uses: new Map() };
+}
+
 function bodyIndex(body: Expr): BodyIndex {
   const cached = bodyIndexes.get(body);
   if (cached) return cached;
-  const idx: BodyIndex = { parent: new Map(), letPat: new Map(), bindings: new Map(), uses: new Map() };
-  const visit = (e: Expr): void => {
+  const idx = emptyBodyIndex();
+  walkExpr(body, (e, parents) => {
+    if (parents.length > 0) idx.parent.set(e, parents[parents.length - 1]);
     if (e.k === 'block') for (const s of e.stmts) if (s.k === 'let' && s.init) idx.letPat.set(s.init, s.pat);
     if (e.k === 'path' && e.segs.length === 1) push(idx.uses, e.segs[0], e);
-    forEachChild(e, (c) => {
-      idx.parent.set(c, e);
-      visit(c);
-    });
-  };
-  visit(body);
+  });
   for (const b of localBindings(body)) push(idx.bindings, b.name, b);
   bodyIndexes.set(body, idx);
   return idx;
@@ -260,7 +260,7 @@ class Flow {
     const cached = this.indexes.get(fn);
     if (cached) return cached;
     const body = fn.facts.body;
-    const idx: FnIndex = { ...(body ? bodyIndex(body) : { parent: new Map(), letPat: new Map(), bindings: new Map(), uses: new Map() }), calls: new Map() };
+    const idx: FnIndex = { ...(body ? bodyIndex(body) : emptyBodyIndex()), calls: new Map() };
     this.indexes.set(fn, idx);
     if (!body) return idx;
     for (const edge of this.crate.callees(fn)) push(idx.calls, edge.site, edge);
