@@ -554,8 +554,7 @@ function reparseMacroBodies(pending: PendingMacro[], ctx: Ctx): void {
     rowStarts.push(row);
     for (let i = src.indexOf('\n'); i !== -1; i = src.indexOf('\n', i + 1)) row++;
   }
-  const joined = sources.join('');
-  const fns = parseFlat(joined).namedChildren.filter((c) => c.type === 'function_item');
+  const fns = parseFlat(sources.join('')).namedChildren.filter((c) => c.type === 'function_item');
   const aligned =
     fns.length === pending.length &&
     fns.every((f, i) => f.startPosition.row === rowStarts[i] && (i + 1 === fns.length || f.endPosition.row < rowStarts[i + 1]));

@@ -31,7 +31,6 @@ const fieldSeen: boolean[] = [];
 const NONE = -1;
 
 class FlatTree {
-  readonly count: number;
   readonly nodes: (FlatNode | undefined)[];
   private lineStarts: number[] | undefined;
 
@@ -50,7 +49,6 @@ class FlatTree {
     readonly error: Uint8Array | undefined,
     count: number,
   ) {
-    this.count = count;
     this.nodes = new Array(count);
   }
 
