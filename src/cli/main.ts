@@ -51,6 +51,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--changed-since <ref>', 'report only findings on lines changed since this git revision').conflicts('diff'))
     .addOption(new Option('--diff <file>', 'report only findings on lines this unified diff changes (`-`: standard input)').conflicts('changedSince'))
     .action(async (paths: string[], opts) => {
+      (await import('./v8-tuning.js')).tuneForBatchRun();
       const { runCheck } = await import('./check.js');
       process.exitCode = await runCheck(paths, { ...opts, debug: program.opts().debug });
     });
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
     .option('--cache-dir <dir>', 'where to keep the facts cache')
     .option('--no-cache', 'do not read or write the facts cache')
     .action(async (paths: string[], opts: { output: string }) => {
+      (await import('./v8-tuning.js')).tuneForBatchRun();
       const { runCheck } = await import('./check.js');
       const { output, ...rest } = opts;
       process.exitCode = await runCheck(paths, { ...rest, format: 'human', color: 'never', writeBaseline: output, debug: program.opts().debug });
