@@ -1,5 +1,6 @@
 // The flat copy of a tree must answer every question the extractor asks exactly as the
-// tree-sitter binding does: compared node by node on every fixture and on awkward inputs.
+// tree-sitter binding does: compared node by node on every fixture and on awkward inputs, for
+// both ways of copying (children calls for trees without errors, a cursor walk for any tree).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain JavaScript module shared with `npm run fuzz`
@@ -20,9 +21,9 @@ function key(n: SyntaxNode | null): string {
 }
 
 /** Every difference between the two trees, as readable lines (empty when they agree). */
-function differences(text: string): string[] {
+function differences(text: string, via?: 'cursor'): string[] {
   const tree = parseRust(text);
-  const flat = flattenTree(tree, text);
+  const flat = flattenTree(tree, text, via);
   const out: string[] = [];
   const stack: [SyntaxNode, SyntaxNode][] = [[tree.rootNode, flat]];
   while (stack.length > 0 && out.length < 10) {
@@ -76,6 +77,7 @@ describe('flat tree', () => {
     expect(files.length).toBeGreaterThan(100);
     for (const file of files) {
       expect(differences(file.text), file.name).toEqual([]);
+      expect(differences(file.text, 'cursor'), `${file.name}, by cursor`).toEqual([]);
     }
   });
 
@@ -110,10 +112,18 @@ describe('flat tree', () => {
     'fields of children of an ERROR node': 'struct n(d,t',
     'macro and attributes': '#[cfg(test)]\n#[derive(Debug)]\nstruct S(u32);\nfn f() { dev_info!(d, "{}", x.y()); try_pin_init!(Self { a <- b, c: d }) }\n',
     'raw strings and lifetimes': "fn f<'a>(x: &'a str) -> &'a str { r#\"a\"b\"#; x }\n",
+    // Tokens whose text ends in whitespace, where an end cannot be found from the next token.
+    'strings ending in whitespace': 'fn f() { let a = "x  "; let b = "y\\\n   z"; let c = r#"  "#; let d = b"  "; let e = \' \'; }\n',
+    'doc comments ending in whitespace': '/// doc   \n//! inner  \n/** block  */\n// plain   \nfn f() {} // end   ',
+    shebang: '#!/usr/bin/env run-cargo-script   \nfn main() {}\n',
+    'no newline at the end, trailing blanks': 'fn f() {}   \t ',
+    'tabs, form feeds and vertical tabs between tokens': 'fn\tf()\x0c{\x0ba\t}\n',
+    'operators that share a prefix': 'fn f() { a >>= b >> c >= d; x::<Vec<Vec<u8>>>(); }\n',
   };
   for (const [name, text] of Object.entries(awkward)) {
     it(`answers like the binding: ${name}`, () => {
       expect(differences(text)).toEqual([]);
+      expect(differences(text, 'cursor')).toEqual([]);
     });
   }
 });

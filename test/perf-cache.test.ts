@@ -52,7 +52,8 @@ describe('same findings from every facts source', () => {
     const serial = await lintWith(await createFactsSource({ jobs: 1, cache: false }));
     expect(serial.findings.length).toBeGreaterThan(0);
 
-    const parallelSource = await createFactsSource({ jobs: 2, cache: false, minPoolBytes: 0 });
+    // Three extracting threads: two workers and this one.
+    const parallelSource = await createFactsSource({ jobs: 3, cache: false, minPoolBytes: 0 });
     const parallel = await lintWith(parallelSource);
     expect(parallelSource.stats?.workers).toBe(2);
     expect(parallel).toEqual(serial);

@@ -43,7 +43,7 @@ export function buildProgram(): Command {
     .option('--exit-zero', 'exit 0 even when there are findings (errors reading input still exit 2)')
     .option('--include-suppressed', 'keep suppressed findings in SARIF and JSON output')
     .option('--follow-symlinks', 'follow symbolic links while walking folders')
-    .option('-j, --jobs <n>', 'worker threads for parsing (default: number of CPUs)', positiveInt('--jobs'))
+    .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
     .option('--cache-dir <dir>', 'where to keep the facts cache')
     .option('--no-cache', 'do not read or write the facts cache')
     .option('--baseline <file>', 'do not report findings this baseline has (see `dmalint baseline`)')
@@ -64,7 +64,7 @@ export function buildProgram(): Command {
     .option('-r, --rule <id>', 'baseline only this rule (repeat or separate with commas)', collect)
     .option('-c, --config <file>', 'use this dmalint.toml instead of searching for one')
     .option('--follow-symlinks', 'follow symbolic links while walking folders')
-    .option('-j, --jobs <n>', 'worker threads for parsing (default: number of CPUs)', positiveInt('--jobs'))
+    .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
     .option('--cache-dir <dir>', 'where to keep the facts cache')
     .option('--no-cache', 'do not read or write the facts cache')
     .action(async (paths: string[], opts: { output: string }) => {

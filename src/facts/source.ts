@@ -135,16 +135,22 @@ class PooledSource implements FactsSource {
     });
     if (todo.length === 0) return out;
     this.stats.extracted += todo.length;
-    const workers = this.jobs > 1 && todo.length > 1 && todoBytes >= this.minPoolBytes ? Math.min(this.jobs, todo.length) : 0;
-    const pool = workers > 0 ? this.startPool(workers) : undefined;
+    // `jobs` threads extract, this one included: it takes batches from the same queue as the
+    // workers between handling their replies, which saves a thread start and the JSON round
+    // trip of the facts it extracts itself.
+    const threads = this.jobs > 1 && todo.length > 1 && todoBytes >= this.minPoolBytes ? Math.min(this.jobs, todo.length) : 1;
+    const pool = threads > 1 ? this.startPool(threads - 1) : undefined;
+    const extractHere = (job: Job) => {
+      const facts = extractFacts(job.text);
+      if (job.key !== undefined) this.facts!.write(job.key, JSON.stringify(facts));
+      deliver(job.index, facts);
+    };
     if (pool) {
-      await pool.run(todo, (job, json) => deliver(job.index, JSON.parse(json) as FileFacts));
+      await pool.run(todo, (job, json) => deliver(job.index, JSON.parse(json) as FileFacts), extractHere);
     } else {
       const budget = new ParseBudget();
       for (const job of todo) {
-        const facts = extractFacts(job.text);
-        if (job.key !== undefined) this.facts!.write(job.key, JSON.stringify(facts));
-        deliver(job.index, facts);
+        extractHere(job);
         if (budget.add(job.text.length)) await collectAndYield();
       }
     }
@@ -227,22 +233,44 @@ class WorkerPool {
 
   private closing = false;
 
-  async run(jobs: Job[], onDone: (job: Job, json: string) => void): Promise<void> {
+  /**
+   * Extracts `jobs` in the workers and, with `extractHere`, in this thread too, one batch at a
+   * time between the workers' replies.
+   */
+  async run(jobs: Job[], onDone: (job: Job, json: string) => void, extractHere?: (job: Job) => void): Promise<void> {
     await this.ready;
     if (this.failed) throw this.failed;
     this.onDone = onDone;
-    this.queue = batches(jobs, this.size, () => this.nextId++);
+    this.queue = batches(jobs, this.size + (extractHere ? 1 : 0), () => this.nextId++);
     const done = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
     for (const w of this.workers) w.worker.ref();
     this.feed();
     try {
-      await done;
+      await Promise.all([done, extractHere ? this.workHere(extractHere) : undefined]);
     } finally {
       for (const w of this.workers) w.worker.unref();
       this.settle = undefined;
       this.onDone = undefined;
+    }
+  }
+
+  private async workHere(extract: (job: Job) => void): Promise<void> {
+    const budget = new ParseBudget();
+    for (let batch = this.queue.shift(); batch && !this.failed; batch = this.queue.shift()) {
+      try {
+        for (const job of batch.jobs) {
+          extract(job);
+          if (budget.add(job.text.length)) await collectAndYield();
+        }
+      } catch (e) {
+        this.fail(e as Error);
+        throw e;
+      }
+      // Lets the workers' replies in: their facts are delivered and they get more work.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.feed();
     }
   }
 

@@ -1,5 +1,6 @@
 // The one place that loads tree-sitter and the Rust grammar.
 import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import type { FieldName, NodeKind } from './node-kinds.generated.js';
 
 const require = createRequire(import.meta.url);
@@ -69,6 +70,59 @@ function getParser(): TreeSitterParser {
 export function parseRust(text: string, oldTree?: Tree): Tree {
   const bufferSize = Math.max(32 * 1024, text.length + 1);
   return getParser().parse(text, oldTree ?? null, { bufferSize });
+}
+
+/**
+ * The binding's own node methods and transfer buffer (tree-sitter 0.22's `index.js` is a thin
+ * layer over them): a node is six 32-bit words (id, start byte, start row and column, alias)
+ * written to the buffer before a call; nodes a call returns are written back to it. Used to copy
+ * a tree with one native call per node that has children instead of several per node
+ * (see flat-tree.ts). Undefined when the installed binding is not laid out as expected, and
+ * callers then use the public API.
+ */
+export interface NativeNodes {
+  methods: {
+    children(tree: Tree): (number | null | Record<number, number>)[];
+    type(tree: Tree): string;
+    isNamed(tree: Tree): boolean;
+    endIndex(tree: Tree): number;
+    childForFieldId(tree: Tree, field: number): number | null | Record<number, number>;
+    childrenForFieldId(tree: Tree, field: number): (number | null | Record<number, number>)[];
+  };
+  /** The current transfer buffer; the binding replaces it when it needs a larger one. */
+  transfer(): Uint32Array;
+  /** Field name to the grammar's field id. */
+  fieldIds: Map<string, number>;
+}
+
+let nativeNodes: NativeNodes | null | undefined;
+
+export function getNativeNodes(): NativeNodes | undefined {
+  if (nativeNodes === undefined) nativeNodes = loadNativeNodes();
+  return nativeNodes ?? undefined;
+}
+
+function loadNativeNodes(): NativeNodes | null {
+  try {
+    getParser();
+    const main = require.resolve('tree-sitter');
+    const fromBinding = createRequire(main);
+    const binding = (fromBinding('node-gyp-build') as (dir: string) => Record<string, unknown>)(path.dirname(main));
+    const methods = binding.NodeMethods as NativeNodes['methods'] | undefined;
+    // The same loaded addon as the one `require('tree-sitter')` wraps, with the expected methods.
+    if (binding.Parser !== require('tree-sitter') || !methods || !(binding.nodeTransferArray instanceof Uint32Array)) return null;
+    for (const m of ['children', 'type', 'isNamed', 'endIndex', 'childForFieldId', 'childrenForFieldId'] as const) {
+      if (typeof methods[m] !== 'function') return null;
+    }
+    const names = (binding.getNodeFieldNamesById as (language: unknown) => (string | null)[])(require('tree-sitter-rust'));
+    const fieldIds = new Map<string, number>();
+    names.forEach((name, id) => {
+      if (name) fieldIds.set(name, id);
+    });
+    return { methods, transfer: () => binding.nodeTransferArray as Uint32Array, fieldIds };
+  } catch {
+    return null;
+  }
 }
 
 /** Versions that change what the parser produces; part of every cache key. */
