@@ -1,14 +1,16 @@
-// A tree-sitter tree copied once into typed arrays, behind the same `SyntaxNode` interface.
+// A tree-sitter tree copied into typed arrays, behind the same `SyntaxNode` interface.
 //
 // Why: in the Node binding every node accessor is a native call and every node handed out is a
 // new object registered with the tree through a weak reference. The extractor asks for types,
 // fields, children and text about three times per node, which cost several times the parse.
 // Two ways to copy, one result:
-// - a tree without errors is copied with one native call per node that can have children (it
-//   answers all the children's types and starts at once); ends are derived from the text, and
-//   fields are asked of the binding when the extractor asks (a few per function, not per node);
-// - a tree with errors is copied by a cursor walk that asks every node's type, field, offsets
-//   and error flags, because error recovery breaks what the first way derives.
+// - a tree without errors is copied as the extractor reaches it: a node's children come from one
+//   native call when they are first needed (it answers all their types and starts at once);
+//   ends are derived from the text, and fields from the grammar's node types, asking the binding
+//   only where those do not decide. Subtrees the extractor never enters (comments, attributes,
+//   macro bodies it re-parses) are never copied;
+// - a tree with errors is copied whole by a cursor walk that asks every node's type, field,
+//   offsets and error flags, because error recovery breaks what the first way derives.
 // Everything else (text, positions, children, siblings) is then answered in JavaScript.
 import type { FieldName } from './node-kinds.generated.js';
 import { getNativeNodes, type NativeNodes, type SyntaxNode, type Tree } from './parser.js';
@@ -35,40 +37,41 @@ const fieldSeen: boolean[] = [];
 
 const NONE = -1;
 
-/** For a tree copied without its fields: where to ask for them. */
-interface FieldSource {
-  tree: Tree;
-  native: NativeNodes;
-  /** The binding's six words per node, to hand a node back to it. */
-  words: Uint32Array;
+/** The per-node arrays. */
+interface Columns {
+  type: Uint16Array;
+  field: Uint16Array;
+  parent: Int32Array;
+  firstChild: Int32Array;
+  nextSibling: Int32Array;
+  prevSibling: Int32Array;
+  start: Uint32Array;
+  end: Uint32Array;
 }
 
 class FlatTree {
-  readonly nodes: (FlatNode | undefined)[];
+  readonly nodes: (FlatNode | undefined)[] = [];
   private lineStarts: number[] | undefined;
-  fieldSource?: FieldSource;
+  /** Set while nodes are still being copied from the binding's tree. */
+  lazy?: LazyCopy;
 
   constructor(
     readonly text: string,
-    readonly type: Uint16Array,
-    readonly field: Uint16Array,
-    readonly parent: Int32Array,
-    readonly firstChild: Int32Array,
-    readonly nextSibling: Int32Array,
-    readonly prevSibling: Int32Array,
-    readonly start: Uint32Array,
-    readonly end: Uint32Array,
+    public c: Columns,
     /** Per node, or undefined when the tree has no error at all. */
     readonly missing: Uint8Array | undefined,
     readonly error: Uint8Array | undefined,
-    count: number,
-  ) {
-    this.nodes = new Array(count);
-  }
+  ) {}
 
   node(i: number): FlatNode | null {
     if (i === NONE) return null;
     return (this.nodes[i] ??= new FlatNode(this, i));
+  }
+
+  /** Makes sure node `i`'s children are copied. */
+  open(i: number): Columns {
+    if (this.lazy !== undefined && this.lazy.opened[i] === 0) this.lazy.copyChildren(i);
+    return this.c;
   }
 
   /** Row and column (code units) of a code-unit offset, as tree-sitter reports them. */
@@ -98,10 +101,10 @@ class FlatNode implements SyntaxNode {
   ) {}
 
   get type(): string {
-    return typeNames[this.t.type[this.i]];
+    return typeNames[this.t.c.type[this.i]];
   }
   get isNamed(): boolean {
-    return typeIsNamed[this.t.type[this.i]];
+    return typeIsNamed[this.t.c.type[this.i]];
   }
   get isMissing(): boolean {
     return this.t.missing !== undefined && this.t.missing[this.i] === 1;
@@ -110,49 +113,53 @@ class FlatNode implements SyntaxNode {
     return this.t.error !== undefined && this.t.error[this.i] === 1;
   }
   get startIndex(): number {
-    return this.t.start[this.i];
+    return this.t.c.start[this.i];
   }
   get endIndex(): number {
-    return this.t.end[this.i];
+    return this.t.c.end[this.i];
   }
   get text(): string {
-    return this.t.text.substring(this.t.start[this.i], this.t.end[this.i]);
+    return this.t.text.substring(this.t.c.start[this.i], this.t.c.end[this.i]);
   }
   get startPosition(): { row: number; column: number } {
-    return this.t.point(this.t.start[this.i]);
+    return this.t.point(this.t.c.start[this.i]);
   }
   get endPosition(): { row: number; column: number } {
-    return this.t.point(this.t.end[this.i]);
+    return this.t.point(this.t.c.end[this.i]);
   }
   get parent(): SyntaxNode | null {
-    return this.t.node(this.t.parent[this.i]);
+    return this.t.node(this.t.c.parent[this.i]);
   }
   get nextSibling(): SyntaxNode | null {
-    return this.t.node(this.t.nextSibling[this.i]);
+    return this.t.node(this.t.c.nextSibling[this.i]);
   }
   get previousSibling(): SyntaxNode | null {
-    return this.t.node(this.t.prevSibling[this.i]);
+    return this.t.node(this.t.c.prevSibling[this.i]);
   }
   get children(): SyntaxNode[] {
+    const c = this.t.open(this.i);
     const out: SyntaxNode[] = [];
-    for (let c = this.t.firstChild[this.i]; c !== NONE; c = this.t.nextSibling[c]) out.push(this.t.node(c)!);
+    for (let k = c.firstChild[this.i]; k !== NONE; k = c.nextSibling[k]) out.push(this.t.node(k)!);
     return out;
   }
   get namedChildren(): SyntaxNode[] {
+    const c = this.t.open(this.i);
     const out: SyntaxNode[] = [];
-    for (let c = this.t.firstChild[this.i]; c !== NONE; c = this.t.nextSibling[c]) {
-      if (typeIsNamed[this.t.type[c]]) out.push(this.t.node(c)!);
+    for (let k = c.firstChild[this.i]; k !== NONE; k = c.nextSibling[k]) {
+      if (typeIsNamed[c.type[k]]) out.push(this.t.node(k)!);
     }
     return out;
   }
   get childCount(): number {
+    const c = this.t.open(this.i);
     let n = 0;
-    for (let c = this.t.firstChild[this.i]; c !== NONE; c = this.t.nextSibling[c]) n++;
+    for (let k = c.firstChild[this.i]; k !== NONE; k = c.nextSibling[k]) n++;
     return n;
   }
   get namedChildCount(): number {
+    const c = this.t.open(this.i);
     let n = 0;
-    for (let c = this.t.firstChild[this.i]; c !== NONE; c = this.t.nextSibling[c]) if (typeIsNamed[this.t.type[c]]) n++;
+    for (let k = c.firstChild[this.i]; k !== NONE; k = c.nextSibling[k]) if (typeIsNamed[c.type[k]]) n++;
     return n;
   }
   /**
@@ -161,18 +168,20 @@ class FlatNode implements SyntaxNode {
    * `childrenForFieldName`) still sees the field a child had before error recovery.
    */
   childForFieldName(field: FieldName): SyntaxNode | null {
-    if (this.t.fieldSource) return this.t.node(nativeFieldChild(this.t, this.i, field));
-    const id = typeNames[this.t.type[this.i]] === 'ERROR' ? undefined : fieldIds.get(field);
+    const c = this.t.open(this.i);
+    if (this.t.lazy?.asks[this.i]) return this.t.node(this.t.lazy.fieldChild(this.i, field));
+    const id = typeNames[c.type[this.i]] === 'ERROR' ? undefined : fieldIds.get(field);
     if (id === undefined) return null;
-    for (let c = this.t.firstChild[this.i]; c !== NONE; c = this.t.nextSibling[c]) if (this.t.field[c] === id) return this.t.node(c);
+    for (let k = c.firstChild[this.i]; k !== NONE; k = c.nextSibling[k]) if (c.field[k] === id) return this.t.node(k);
     return null;
   }
   childrenForFieldName(field: FieldName): SyntaxNode[] {
-    if (this.t.fieldSource) return nativeFieldChildren(this.t, this.i, field).map((c) => this.t.node(c)!);
+    const c = this.t.open(this.i);
+    if (this.t.lazy?.asks[this.i]) return this.t.lazy.fieldChildren(this.i, field).map((k) => this.t.node(k)!);
     const id = fieldIds.get(field);
     const out: SyntaxNode[] = [];
     if (id === undefined) return out;
-    for (let c = this.t.firstChild[this.i]; c !== NONE; c = this.t.nextSibling[c]) if (this.t.field[c] === id) out.push(this.t.node(c)!);
+    for (let k = c.firstChild[this.i]; k !== NONE; k = c.nextSibling[k]) if (c.field[k] === id) out.push(this.t.node(k)!);
     return out;
   }
 }
@@ -183,60 +192,26 @@ function grow<T extends Uint16Array | Int32Array | Uint32Array | Uint8Array>(a: 
   return b;
 }
 
-/** Writes node `i`'s words where the binding reads the node a call is about. */
-function handOver(words: Uint32Array, i: number, native: NativeNodes): void {
-  const buf = native.transfer();
-  const o = i * WORDS;
-  for (let k = 0; k < WORDS; k++) buf[k] = words[o + k];
-}
-
-/** The binding answers a node as a number (its words are then at `offset` in the buffer), an object it made before, or null. */
-type Answer = number | null | Record<number, number>;
-
-/** Which child of `i` the binding's answer is (matched by node id), or NONE. */
-function childOf(t: FlatTree, i: number, answer: Answer, buf: Uint32Array, offset: number): number {
-  if (answer === null || answer === undefined) return NONE;
-  const lo = typeof answer === 'number' ? buf[offset] : answer[0];
-  const hi = typeof answer === 'number' ? buf[offset + 1] : answer[1];
-  const words = t.fieldSource!.words;
-  for (let c = t.firstChild[i]; c !== NONE; c = t.nextSibling[c]) {
-    if (words[c * WORDS] === lo && words[c * WORDS + 1] === hi) return c;
+/**
+ * Copies `tree` (parsed from `text`) into arrays and returns its root. `text` must be the text the
+ * tree was parsed from, and `tree` must not be edited while the copy is in use (a tree without
+ * errors is copied as it is read). `via` forces one way of copying (for tests).
+ */
+export function flattenTree(tree: Tree, text: string, via?: 'children' | 'cursor'): SyntaxNode {
+  const native = via === 'cursor' ? undefined : getNativeNodes();
+  if (native && (via === 'children' || !tree.rootNode.hasError)) {
+    const flat = new LazyCopy(tree, text, native).flat;
+    return flat.node(0)!;
   }
-  return NONE;
-}
-
-function nativeFieldChild(t: FlatTree, i: number, field: FieldName): number {
-  const src = t.fieldSource!;
-  const id = src.native.fieldIds.get(field);
-  if (id === undefined) return NONE;
-  handOver(src.words, i, src.native);
-  const answer = src.native.methods.childForFieldId(src.tree, id);
-  return childOf(t, i, answer, src.native.transfer(), 0);
-}
-
-function nativeFieldChildren(t: FlatTree, i: number, field: FieldName): number[] {
-  const src = t.fieldSource!;
-  const id = src.native.fieldIds.get(field);
-  if (id === undefined) return [];
-  handOver(src.words, i, src.native);
-  const answers = src.native.methods.childrenForFieldId(src.tree, id) ?? [];
-  const buf = src.native.transfer();
-  const out: number[] = [];
-  let offset = 0;
-  for (const answer of answers) {
-    const c = childOf(t, i, answer, buf, offset);
-    if (typeof answer === 'number') offset += WORDS;
-    if (c !== NONE) out.push(c);
-  }
-  return out;
+  return flattenByCursor(tree, text);
 }
 
 /** Words per node in the binding's transfer buffer: id (2), start byte, start row, start column, alias. */
 const WORDS = 6;
 
 /**
- * Named leaves whose text may end in whitespace (or a newline), so their end cannot be found by
- * stepping back over the whitespace before the next node; with comments, whose last child may be
+ * Named nodes whose text may end in whitespace (or a newline), so their end cannot be found by
+ * stepping back over the whitespace before the next node, and comments, whose last child may be
  * one. Their ends are asked of the binding.
  */
 const END_ASKED = new Set(['string_content', 'escape_sequence', 'doc_comment', 'line_comment', 'block_comment', 'shebang']);
@@ -247,135 +222,259 @@ function isSkipped(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
-/**
- * Copies `tree` (parsed from `text`) into arrays and returns its root. `text` must be the text the
- * tree was parsed from. `via` forces one way of copying (for tests).
- */
-export function flattenTree(tree: Tree, text: string, via?: 'children' | 'cursor'): SyntaxNode {
-  const native = via === 'cursor' ? undefined : getNativeNodes();
-  if (native && (via === 'children' || !tree.rootNode.hasError)) return flattenByChildren(tree, text, native);
-  return flattenByCursor(tree, text);
-}
-
-/** Learns a symbol's name and named-ness from the binding, once per process. */
-function learnType(typeId: number, tree: Tree, native: NativeNodes, words: Uint32Array, i: number): void {
-  handOver(words, i, native);
-  typeNames[typeId] = native.methods.type(tree);
-  handOver(words, i, native);
-  typeIsNamed[typeId] = native.methods.isNamed(tree);
-  endAsked[typeId] = END_ASKED.has(typeNames[typeId]);
-}
+/** The binding answers a node as a number (its words are then in the transfer buffer), an object it made before, or null. */
+type Answer = number | null | Record<number, number>;
 
 /**
- * The copy of a tree without errors. Children come from one `children` call per named node
- * (anonymous nodes are tokens, never parents). A node's end is where the text before the next
- * node (its next sibling's start, else its parent's end) stops being skipped whitespace: between
- * two tokens there is only whitespace and comments, which are nodes; a non-root node never ends
- * with a comment (tree-sitter leaves trailing extras to the parent). Exceptions ask the binding:
- * the root, tokens whose text may end in whitespace (END_ASKED), an anonymous token whose text is
- * not its name, and non-ASCII whitespace before the next node.
+ * The copy of a tree without errors, made as it is read. Children come from one `children` call
+ * per node (anonymous nodes are tokens, never parents). A node's end is where the text before
+ * the next node (its next sibling's start, else its parent's end) stops being skipped
+ * whitespace: between two tokens there is only whitespace and comments, which are nodes, and a
+ * node other than the root never ends with a comment (tree-sitter leaves trailing extras to the
+ * parent) nor, outside comments, with a token that can end in whitespace. Exceptions ask the
+ * binding: the root, END_ASKED types, an anonymous token whose text is not its name, and
+ * non-ASCII whitespace before the next node.
  */
-function flattenByChildren(tree: Tree, text: string, native: NativeNodes): SyntaxNode {
-  const root = tree.rootNode as unknown as SyntaxNode & Record<number, number> & { typeId: number };
-  let cap = Math.max(64, text.length >> 2);
-  let type = new Uint16Array(cap);
-  let parent = new Int32Array(cap);
-  let firstChild = new Int32Array(cap);
-  let lastChild = new Int32Array(cap);
-  let nextSibling = new Int32Array(cap);
-  let prevSibling = new Int32Array(cap);
-  let start = new Uint32Array(cap);
-  let end = new Uint32Array(cap);
-  /** Where the next node after this one's subtree starts (its parent's end for the last node). */
-  let follows = new Uint32Array(cap);
-  let words = new Uint32Array(cap * WORDS);
+class LazyCopy {
+  readonly flat: FlatTree;
+  private cap: number;
+  private n = 1;
+  /** The binding's six words per node, to hand a node back to it. */
+  private words: Uint32Array;
+  /** Where the next node after this one's subtree starts (its parent's end for the last child). */
+  private follows: Uint32Array;
+  /** Per node: 1 once its children are copied. */
+  opened: Uint8Array;
+  /** Per node: 1 when the field of some child is unknown, so field questions go to the binding. */
+  asks: Uint8Array;
 
-  for (let k = 0; k < WORDS; k++) words[k] = root[k];
-  const rootType = root.typeId;
-  if (typeNames[rootType] === undefined) learnType(rootType, tree, native, words, 0);
-  type[0] = rootType;
-  parent[0] = firstChild[0] = lastChild[0] = nextSibling[0] = prevSibling[0] = NONE;
-  start[0] = root.startIndex;
-  const rootEnd = root.endIndex;
-  follows[0] = rootEnd;
-  let n = 1;
+  constructor(
+    private readonly tree: Tree,
+    private readonly text: string,
+    private readonly native: NativeNodes,
+  ) {
+    if (fieldIds.size < native.fieldIds.size) for (const [name, id] of native.fieldIds) fieldIds.set(name, id);
+    // Rust has about one node per four code units; what the extractor reads is less.
+    this.cap = Math.max(64, text.length >> 3);
+    const cap = this.cap;
+    this.words = new Uint32Array(cap * WORDS);
+    this.follows = new Uint32Array(cap);
+    this.opened = new Uint8Array(cap);
+    this.asks = new Uint8Array(cap);
+    const c: Columns = {
+      type: new Uint16Array(cap),
+      field: new Uint16Array(cap),
+      parent: new Int32Array(cap),
+      firstChild: new Int32Array(cap),
+      nextSibling: new Int32Array(cap),
+      prevSibling: new Int32Array(cap),
+      start: new Uint32Array(cap),
+      end: new Uint32Array(cap),
+    };
+    this.flat = new FlatTree(text, c, undefined, undefined);
+    this.flat.lazy = this;
 
-  const pending = [0];
-  while (pending.length > 0) {
-    const i = pending.pop()!;
-    handOver(words, i, native);
-    const kids = native.methods.children(tree) ?? [];
+    const root = tree.rootNode as unknown as SyntaxNode & Record<number, number> & { typeId: number };
+    for (let k = 0; k < WORDS; k++) this.words[k] = root[k];
+    c.type[0] = root.typeId;
+    if (typeNames[c.type[0]] === undefined) this.learnType(0);
+    c.parent[0] = c.firstChild[0] = c.nextSibling[0] = c.prevSibling[0] = NONE;
+    c.start[0] = root.startIndex;
+    c.end[0] = root.endIndex;
+    this.follows[0] = c.end[0];
+  }
+
+  /** Writes node `i`'s words where the binding reads the node a call is about. */
+  private handOver(i: number): void {
+    const buf = this.native.transfer();
+    const o = i * WORDS;
+    for (let k = 0; k < WORDS; k++) buf[k] = this.words[o + k];
+  }
+
+  /** Learns a symbol's name and named-ness from the binding, once per process. */
+  private learnType(i: number): void {
+    const typeId = this.flat.c.type[i];
+    this.handOver(i);
+    typeNames[typeId] = this.native.methods.type(this.tree);
+    this.handOver(i);
+    typeIsNamed[typeId] = this.native.methods.isNamed(this.tree);
+    endAsked[typeId] = END_ASKED.has(typeNames[typeId]);
+  }
+
+  private ensureRoom(m: number): void {
+    if (this.n + m <= this.cap) return;
+    const cap = (this.cap = Math.max(this.cap * 2, this.n + m));
+    const c = this.flat.c;
+    this.flat.c = {
+      type: grow(c.type, cap),
+      field: grow(c.field, cap),
+      parent: grow(c.parent, cap),
+      firstChild: grow(c.firstChild, cap),
+      nextSibling: grow(c.nextSibling, cap),
+      prevSibling: grow(c.prevSibling, cap),
+      start: grow(c.start, cap),
+      end: grow(c.end, cap),
+    };
+    this.words = grow(this.words, cap * WORDS);
+    this.follows = grow(this.follows, cap);
+    this.opened = grow(this.opened, cap);
+    this.asks = grow(this.asks, cap);
+  }
+
+  copyChildren(i: number): void {
+    this.opened[i] = 1;
+    let c = this.flat.c;
+    c.firstChild[i] = NONE;
+    if (!typeIsNamed[c.type[i]]) return;
+    this.handOver(i);
+    const kids = this.native.methods.children(this.tree) ?? [];
     const m = kids.length;
-    if (m === 0) continue;
-    if (n + m > cap) {
-      cap = Math.max(cap * 2, n + m);
-      type = grow(type, cap);
-      parent = grow(parent, cap);
-      firstChild = grow(firstChild, cap);
-      lastChild = grow(lastChild, cap);
-      nextSibling = grow(nextSibling, cap);
-      prevSibling = grow(prevSibling, cap);
-      start = grow(start, cap);
-      end = grow(end, cap);
-      follows = grow(follows, cap);
-      words = grow(words, cap * WORDS);
-    }
-    const buf = native.transfer();
-    const first = n;
+    if (m === 0) return;
+    this.ensureRoom(m);
+    c = this.flat.c;
+    const words = this.words;
+    const buf = this.native.transfer();
+    const first = this.n;
     let offset = 0;
     for (let k = 0; k < m; k++) {
-      const c = n++;
+      const child = this.n++;
       const kid = kids[k];
-      const o = c * WORDS;
+      const o = child * WORDS;
       if (typeof kid === 'number') {
         for (let w = 0; w < WORDS; w++) words[o + w] = buf[offset + w];
         offset += WORDS;
-        type[c] = kid;
+        c.type[child] = kid;
       } else {
-        // A node the binding handed out before (the caller asked the binding directly).
+        // A node the binding handed out before (someone asked the binding directly).
         const made = kid as unknown as Record<number, number> & { typeId: number };
         for (let w = 0; w < WORDS; w++) words[o + w] = made[w];
-        type[c] = made.typeId;
+        c.type[child] = made.typeId;
       }
-      start[c] = words[o + 2] >>> 1; // UTF-16: two bytes per code unit
-      parent[c] = i;
-      prevSibling[c] = k === 0 ? NONE : c - 1;
-      nextSibling[c] = k === m - 1 ? NONE : c + 1;
-      firstChild[c] = lastChild[c] = NONE;
+      c.start[child] = words[o + 2] >>> 1; // UTF-16: two bytes per code unit
+      c.parent[child] = i;
+      c.prevSibling[child] = k === 0 ? NONE : child - 1;
+      c.nextSibling[child] = k === m - 1 ? NONE : child + 1;
+      c.firstChild[child] = NONE;
     }
-    for (let c = first; c < n; c++) if (typeNames[type[c]] === undefined) learnType(type[c], tree, native, words, c);
-    firstChild[i] = first;
-    lastChild[i] = n - 1;
-    for (let c = first; c < n - 1; c++) follows[c] = start[c + 1];
-    follows[n - 1] = follows[i];
-    for (let c = n - 1; c >= first; c--) if (typeIsNamed[type[c]]) pending.push(c);
+    const last = this.n - 1;
+    c.firstChild[i] = first;
+    for (let child = first; child <= last; child++) {
+      if (typeNames[c.type[child]] === undefined) this.learnType(child);
+      this.follows[child] = child < last ? c.start[child + 1] : this.follows[i];
+      c.end[child] = this.endOf(child);
+      const f = fieldByTypes(this.native, c.type[i], c.type[child]);
+      if (f === UNKNOWN) this.asks[i] = 1;
+      else c.field[child] = f;
+    }
   }
 
-  // Children have larger numbers than their parent: last to first, a parent's children are done.
-  for (let i = n - 1; i >= 0; i--) {
-    const t = type[i];
-    const s = start[i];
-    let e = -1;
-    if (i === 0) e = rootEnd;
-    else if (!typeIsNamed[t]) {
+  private endOf(i: number): number {
+    const c = this.flat.c;
+    const t = c.type[i];
+    const s = c.start[i];
+    if (!typeIsNamed[t]) {
       const name = typeNames[t];
-      if (text.startsWith(name, s)) e = s + name.length;
+      if (this.text.startsWith(name, s)) return s + name.length;
     } else if (!endAsked[t]) {
-      e = follows[i];
-      while (e > s && isSkipped(text.charCodeAt(e - 1))) e--;
-      if (e > s && text.charCodeAt(e - 1) > 127 && /\s/.test(text[e - 1])) e = -1;
-      else if (lastChild[i] !== NONE && end[lastChild[i]] > e) e = end[lastChild[i]];
+      let e = this.follows[i];
+      while (e > s && isSkipped(this.text.charCodeAt(e - 1))) e--;
+      if (!(e > s && this.text.charCodeAt(e - 1) > 127 && /\s/.test(this.text[e - 1]))) return e;
     }
-    if (e === -1) {
-      handOver(words, i, native);
-      e = native.methods.endIndex(tree);
-    }
-    end[i] = e;
+    this.handOver(i);
+    return this.native.methods.endIndex(this.tree);
   }
 
-  const flat = new FlatTree(text, type, new Uint16Array(0), parent, firstChild, nextSibling, prevSibling, start, end, undefined, undefined, n);
-  flat.fieldSource = { tree, native, words };
-  return flat.node(0)!;
+  /** Which child of `i` the binding's answer is (matched by node id), or NONE. */
+  private childOf(i: number, answer: Answer, buf: Uint32Array, offset: number): number {
+    if (answer === null || answer === undefined) return NONE;
+    const lo = typeof answer === 'number' ? buf[offset] : answer[0];
+    const hi = typeof answer === 'number' ? buf[offset + 1] : answer[1];
+    const c = this.flat.c;
+    for (let k = c.firstChild[i]; k !== NONE; k = c.nextSibling[k]) {
+      if (this.words[k * WORDS] === lo && this.words[k * WORDS + 1] === hi) return k;
+    }
+    return NONE;
+  }
+
+  fieldChild(i: number, field: FieldName): number {
+    const id = this.native.fieldIds.get(field);
+    if (id === undefined) return NONE;
+    this.handOver(i);
+    const answer = this.native.methods.childForFieldId(this.tree, id);
+    return this.childOf(i, answer, this.native.transfer(), 0);
+  }
+
+  fieldChildren(i: number, field: FieldName): number[] {
+    const id = this.native.fieldIds.get(field);
+    if (id === undefined) return [];
+    this.handOver(i);
+    const answers = this.native.methods.childrenForFieldId(this.tree, id) ?? [];
+    const buf = this.native.transfer();
+    const out: number[] = [];
+    let offset = 0;
+    for (const answer of answers) {
+      const k = this.childOf(i, answer, buf, offset);
+      if (typeof answer === 'number') offset += WORDS;
+      if (k !== NONE) out.push(k);
+    }
+    return out;
+  }
+}
+
+/** A child's field cannot be told from the types alone. */
+const UNKNOWN = -1;
+
+/**
+ * The field a child of type `child` has under a parent of type `parent` when the grammar's node
+ * types allow only one: the child's type appears in exactly one of the parent's fields, or only
+ * among its field-less children (0), where supertypes such as `_expression` stand for all their
+ * subtypes. node-types.json lists every type a field can hold, so this is exact for trees
+ * without errors. UNKNOWN when the type fits two places (`const A: T = B;`: `A` and `B` are both
+ * identifiers, `name` and `value`) or none.
+ */
+function fieldByTypes(native: NativeNodes, parent: number, child: number): number {
+  const key = parent * 65536 + child;
+  let field = fieldMemo.get(key);
+  if (field === undefined) {
+    field = UNKNOWN;
+    const found = fieldPlaces(native).get(typeNames[parent])?.get(`${typeIsNamed[child] ? 'named' : 'anonymous'} ${typeNames[child]}`);
+    if (found !== undefined) field = found;
+    // Not listed: an anonymous token is no field's (fields list theirs), comments are extras,
+    // never a field's, and a parent the node types give no fields has none.
+    else if (!typeIsNamed[child] || typeNames[child] === 'line_comment' || typeNames[child] === 'block_comment' || !fieldPlaces(native).has(typeNames[parent])) field = 0;
+    fieldMemo.set(key, field);
+  }
+  return field;
+}
+
+const fieldMemo = new Map<number, number>();
+let places: Map<string, Map<string, number>> | undefined;
+
+/** Per parent type name: child type key to its one field id, 0 for field-less, UNKNOWN for several. */
+function fieldPlaces(native: NativeNodes): Map<string, Map<string, number>> {
+  if (places) return places;
+  places = new Map();
+  const subtypes = new Map(native.nodeTypes.filter((t) => t.subtypes).map((t) => [t.type, t.subtypes!]));
+  const expand = (types: { type: string; named: boolean }[], out: Set<string>): Set<string> => {
+    for (const t of types) {
+      const sub = t.named ? subtypes.get(t.type) : undefined;
+      if (sub) expand(sub, out);
+      else out.add(`${t.named ? 'named' : 'anonymous'} ${t.type}`);
+    }
+    return out;
+  };
+  for (const info of native.nodeTypes) {
+    if (!info.named || (!info.fields && !info.children)) continue;
+    const byChild = new Map<string, number>();
+    const place = (key: string, field: number) => byChild.set(key, byChild.has(key) && byChild.get(key) !== field ? UNKNOWN : field);
+    for (const [name, spec] of Object.entries(info.fields ?? {})) {
+      const id = native.fieldIds.get(name);
+      for (const key of expand(spec.types, new Set())) place(key, id ?? UNKNOWN);
+    }
+    if (info.children) for (const key of expand(info.children.types, new Set())) place(key, 0);
+    places.set(info.type, byChild);
+  }
+  return places;
 }
 
 function flattenByCursor(tree: Tree, text: string): SyntaxNode {
@@ -461,7 +560,7 @@ function flattenByCursor(tree: Tree, text: string): SyntaxNode {
   }
 
   function finish(): SyntaxNode {
-    const flat = new FlatTree(text, type, field, parent, firstChild, nextSibling, prevSibling, start, end, missing, error, n);
+    const flat = new FlatTree(text, { type, field, parent, firstChild, nextSibling, prevSibling, start, end }, missing, error);
     return flat.node(0)!;
   }
 }

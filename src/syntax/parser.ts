@@ -93,6 +93,19 @@ export interface NativeNodes {
   transfer(): Uint32Array;
   /** Field name to the grammar's field id. */
   fieldIds: Map<string, number>;
+  /**
+   * The grammar's node types (its node-types.json): per node type, the types each field and the
+   * field-less children can have.
+   */
+  nodeTypes: NodeTypeInfo[];
+}
+
+export interface NodeTypeInfo {
+  type: string;
+  named: boolean;
+  fields?: Record<string, { types: { type: string; named: boolean }[] }>;
+  children?: { types: { type: string; named: boolean }[] };
+  subtypes?: { type: string; named: boolean }[];
 }
 
 let nativeNodes: NativeNodes | null | undefined;
@@ -114,12 +127,14 @@ function loadNativeNodes(): NativeNodes | null {
     for (const m of ['children', 'type', 'isNamed', 'endIndex', 'childForFieldId', 'childrenForFieldId'] as const) {
       if (typeof methods[m] !== 'function') return null;
     }
-    const names = (binding.getNodeFieldNamesById as (language: unknown) => (string | null)[])(require('tree-sitter-rust'));
+    const language = require('tree-sitter-rust') as { nodeTypeInfo?: NodeTypeInfo[] };
+    if (!Array.isArray(language.nodeTypeInfo)) return null;
+    const names = (binding.getNodeFieldNamesById as (language: unknown) => (string | null)[])(language);
     const fieldIds = new Map<string, number>();
     names.forEach((name, id) => {
       if (name) fieldIds.set(name, id);
     });
-    return { methods, transfer: () => binding.nodeTransferArray as Uint32Array, fieldIds };
+    return { methods, transfer: () => binding.nodeTransferArray as Uint32Array, fieldIds, nodeTypes: language.nodeTypeInfo };
   } catch {
     return null;
   }
