@@ -2,11 +2,19 @@
 // file, and the line and key when they can be found; this module prints nothing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import picomatch from 'picomatch';
-import { parse, TomlError } from 'smol-toml';
+import { createRequire } from 'node:module';
+import type picomatchType from 'picomatch';
+import type * as smolToml from 'smol-toml';
 import type { Level } from '../lint/types.js';
 import { ConfigError, type ApiConfig, type DmalintConfig } from './types.js';
 import { editDistance } from './edit-distance.js';
+
+// Loaded when first needed: most runs have no config file and no globs, and start-up counts.
+const require = createRequire(import.meta.url);
+let toml: typeof smolToml | undefined;
+const loadToml = () => (toml ??= require('smol-toml') as typeof smolToml);
+let picomatchFn: typeof picomatchType | undefined;
+const picomatch = (glob: string, options: { dot: boolean }) => (picomatchFn ??= require('picomatch') as typeof picomatchType)(glob, options);
 
 export const CONFIG_FILE_NAME = 'dmalint.toml';
 
@@ -68,9 +76,9 @@ export function parseConfig(text: string, file: string, knownRules: string[]): D
 
   let doc: Record<string, unknown>;
   try {
-    doc = parse(text) as Record<string, unknown>;
+    doc = loadToml().parse(text) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof TomlError) {
+    if (e instanceof loadToml().TomlError) {
       throw new ConfigError(file, `invalid TOML: ${tomlMessage(e)}`, e.line > 0 ? e.line : undefined);
     }
     throw new ConfigError(file, `invalid TOML: ${e instanceof Error ? e.message : String(e)}`);
@@ -189,7 +197,7 @@ function levelList(): string {
   return LEVELS.map((l) => `"${l}"`).join(', ');
 }
 
-function tomlMessage(e: TomlError): string {
+function tomlMessage(e: smolToml.TomlError): string {
   // smol-toml appends a code excerpt after a blank line; the location is reported separately.
   const first = e.message.split('\n')[0].trim();
   return first.replace(/^Invalid TOML document:\s*/, '') || 'syntax error';

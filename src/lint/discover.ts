@@ -62,8 +62,10 @@ export function discoverFiles(paths: string[], options: DiscoverOptions = {}): D
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const children: { path: string; dir: boolean }[] = [];
+      // Entry names hold no separator and `dir` is absolute and normalized: joining is appending.
+      const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
       for (const entry of entries) {
-        const full = path.join(dir, entry.name);
+        const full = prefix + entry.name;
         const rust = entry.name.endsWith('.rs');
         if (entry.isSymbolicLink()) {
           if (!options.followSymlinks) continue;

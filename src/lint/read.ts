@@ -11,18 +11,47 @@ export type ReadResult =
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/**
+ * Opening without blocking: a FIFO (the path may have changed since discovery) opens at once
+ * and is then refused as not a regular file, instead of waiting for a writer.
+ */
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
 export function readSource(absPath: string): ReadResult {
   let bytes: Buffer;
+  let fd: number | undefined;
   try {
-    const st = fs.statSync(absPath);
-    // Discovery keeps regular files only, but the path may have changed since (a FIFO would block).
+    // One open and one fstat per file; a stat by path first would double the lookups.
+    fd = fs.openSync(absPath, OPEN_FLAGS);
+    const st = fs.fstatSync(fd);
     if (!st.isFile()) return { ok: false, kind: 'read-error', message: 'not a regular file; not checked' };
     if (st.size > MAX_FILE_BYTES) return { ok: false, kind: 'too-large', message: `file is ${(st.size / 1048576).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1048576} MiB limit; not checked` };
-    bytes = fs.readFileSync(absPath);
+    bytes = readAll(fd, st.size);
+    if (bytes.length > MAX_FILE_BYTES) return { ok: false, kind: 'too-large', message: `file grew over the ${MAX_FILE_BYTES / 1048576} MiB limit while it was read; not checked` };
   } catch (e) {
     return { ok: false, kind: 'read-error', message: `cannot read file: ${errorText(e)}` };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   return decodeSource(bytes);
+}
+
+/** The whole file: `size` from fstat, but a file can grow or shrink while it is read. */
+function readAll(fd: number, size: number): Buffer {
+  let buf = Buffer.allocUnsafe(Math.max(size, 1) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buf.length) {
+      if (length >= MAX_FILE_BYTES + 1) break;
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, length);
+      buf = bigger;
+    }
+    const n = fs.readSync(fd, buf, length, buf.length - length, null);
+    if (n === 0) break;
+    length += n;
+  }
+  return buf.subarray(0, length);
 }
 
 export function decodeSource(bytes: Uint8Array): ReadResult {
