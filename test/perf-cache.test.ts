@@ -93,6 +93,34 @@ describe('same findings from every facts source', () => {
   });
 });
 
+describe('a run over an unchanged tree', () => {
+  it('reads its findings and notices from one entry, and any change falls back to crates', async () => {
+    const dir = tempDir();
+    const tree = tempDir();
+    const src = path.join(fixtures, 'drivers', 'ax_capture');
+    for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(tree, f));
+    // A syntax error in a file naming the DMA API: its notice must come back from the run's entry too.
+    fs.writeFileSync(path.join(tree, 'broken.rs'), 'use kernel::dma::CoherentAllocation;\nfn f( {\n');
+    const fresh = async () => lintWith(await createFactsSource({ jobs: 1, cache: false }), [tree]);
+    const cold = await lintWith(await createFactsSource({ jobs: 1, cacheDir: dir }), [tree]);
+    expect(cold).toEqual(await fresh());
+    expect(cold.notices.some((n) => n.kind === 'syntax-error')).toBe(true);
+
+    const warmSource = await createFactsSource({ jobs: 1, cacheDir: dir });
+    expect(await lintWith(warmSource, [tree])).toEqual(cold);
+    // One entry read: the run's. No facts and no per-crate results.
+    expect(warmSource.results?.counters).toMatchObject({ hits: 1, misses: 0 });
+    expect(warmSource.stats?.facts).toMatchObject({ hits: 0, misses: 0 });
+
+    // Another file list (a new file) is another run: per-crate results answer.
+    fs.writeFileSync(path.join(tree, 'notes.rs'), '// nothing\n');
+    const changed = await createFactsSource({ jobs: 1, cacheDir: dir });
+    expect(await lintWith(changed, [tree])).toEqual(await fresh());
+    expect(changed.results?.counters.hits).toBeGreaterThan(0);
+    expect(changed.results?.counters.misses).toBeGreaterThan(0);
+  });
+});
+
 describe('damaged cache entries are detected and replaced', () => {
   const text = fs.readFileSync(path.join(fixtures, 'coherent_outside_probe', 'work_item_alloc.rs'), 'utf8');
   const expected = extractFacts(text);

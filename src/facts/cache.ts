@@ -38,6 +38,11 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** A file's content hash, computed once per run: run, component and facts keys all use it. */
+export function digestOf(file: { text: string; digest?: string }): string {
+  return (file.digest ??= sha256(file.text));
+}
+
 /**
  * Where the cache lives when `--cache-dir` is not given: inside the `node_modules` of the
  * project being linted when it has one (so the cache goes away with it, as other JavaScript

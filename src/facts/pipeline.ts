@@ -1,10 +1,11 @@
 // Facts to findings, one pre-scan component at a time. A component holds whole crates, so it can
 // be analyzed as soon as the facts of its files are in, while workers extract the next ones, and
 // its findings can be cached under the contents of its files.
+import { createHash } from 'node:crypto';
 import type { Finding, Level } from '../lint/types.js';
 import type { InputFile } from '../model/crate-graph.js';
 import type { KernelApi } from '../model/kernel-api.js';
-import { sha256 } from './cache.js';
+import { digestOf, sha256 } from './cache.js';
 import type { Span } from './ir.js';
 import type { Plan } from './prescan.js';
 import type { FactsSource } from './source.js';
@@ -14,7 +15,10 @@ export interface PipelineFile {
   /** As shown to the user; findings name files by it. */
   path: string;
   text: string;
+  /** sha256 of `text`, filled by `digestOf` the first time it is needed. */
+  digest?: string;
 }
+
 
 /** What the notices of a file need from its facts. */
 export interface FileReport {
@@ -129,11 +133,69 @@ export async function checkComponents(files: PipelineFile[], options: PipelineOp
 /** The key of a component's findings: the analysis, then each file's names and content. */
 function componentKey(analysisKey: string, files: PipelineFile[]): string {
   const lines = [analysisKey];
-  for (const f of files) lines.push(`${f.path}\0${f.absPath}\0${sha256(f.text)}`);
+  for (const f of files) lines.push(`${f.path}\0${f.absPath}\0${digestOf(f)}`);
   return sha256(lines.join('\n'));
 }
 
+/**
+ * The key of a run's findings: like a component's, but all text goes through one hash, with each
+ * file's names and length before its text so that no two file lists run together the same way.
+ */
+function runKey(prefix: string, files: PipelineFile[]): string {
+  const hash = createHash('sha256').update(prefix);
+  for (const f of files) hash.update(`\n${f.path}\0${f.absPath}\0${f.text.length}\0`).update(f.text);
+  return hash.digest('hex');
+}
+
+export interface RunOptions extends Omit<PipelineOptions, 'plan'> {
+  /** The pre-scan's plan, made only when the run's findings are not in the cache. */
+  plan(): Plan;
+  /** What kind of plan `plan` makes ('prescan' or 'whole'): notices depend on it. */
+  planKind: string;
+}
+
+interface CachedRun {
+  findings: Finding[];
+  /** [file index, report] for files with something to report. */
+  reports: [number, FileReport][];
+  analyzedFiles: number;
+}
+
+/**
+ * `checkComponents` behind one cache entry for the whole run, keyed by the analysis, the plan
+ * kind and every file's names and content: a run over an unchanged tree reads its findings from
+ * that entry and skips the pre-scan and the per-component lookups. Any change to any file is a
+ * different key, and the run falls back to components, most of them still cached.
+ */
+export async function checkRun(files: PipelineFile[], options: RunOptions): Promise<PipelineResult> {
+  const store = options.analysisKey !== undefined ? options.source.results : undefined;
+  const key = store ? runKey(`run\0${options.analysisKey}\0${options.planKind}`, files) : undefined;
+  const cached = key !== undefined ? store!.read(key, (payload) => parseCachedRun(payload, files.length)) : undefined;
+  if (cached) {
+    options.onProgress?.(files.length, files.length);
+    return { findings: cached.findings, reports: new Map(cached.reports), analyzedFiles: cached.analyzedFiles, cachedComponents: 0 };
+  }
+  const result = await checkComponents(files, { ...options, plan: options.plan() });
+  if (key !== undefined) {
+    const reports = [...result.reports].filter(([, r]) => r.syntaxErrors.length > 0 || r.truncated);
+    store!.write(key, JSON.stringify({ findings: result.findings, reports, analyzedFiles: result.analyzedFiles } satisfies CachedRun));
+  }
+  return result;
+}
+
 function parseCachedResult(payload: string): CachedResult | undefined {
+  const r = parseFindingsAndReports(payload) as Partial<CachedResult> | undefined;
+  return r as CachedResult | undefined;
+}
+
+function parseCachedRun(payload: string, fileCount: number): CachedRun | undefined {
+  const r = parseFindingsAndReports(payload) as Partial<CachedRun> | undefined;
+  if (!r || typeof r.analyzedFiles !== 'number' || !r.reports!.every(([i]) => Number.isInteger(i) && i >= 0 && i < fileCount)) return undefined;
+  return r as CachedRun;
+}
+
+/** A cached `{ findings, reports }` object, validated, or undefined when it is not one. */
+function parseFindingsAndReports(payload: string): { findings: Finding[]; reports: [number, FileReport][] } | undefined {
   let value: unknown;
   try {
     value = JSON.parse(payload);

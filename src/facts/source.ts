@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { codeDigest, defaultCacheDir, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, sha256, type CacheCounters } from './cache.js';
+import { codeDigest, defaultCacheDir, digestOf, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, sha256, type CacheCounters } from './cache.js';
 import { extractFacts } from './extract.js';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
 import { collectAndYield, ParseBudget } from './native-memory.js';
@@ -26,7 +26,7 @@ export interface ExtractCallbacks {
 
 export interface FactsSource {
   /** Facts of each file, in the same order. */
-  extract(files: { absPath: string; text: string }[], callbacks?: ExtractCallbacks): Promise<FileFacts[]>;
+  extract(files: { absPath: string; text: string; digest?: string }[], callbacks?: ExtractCallbacks): Promise<FileFacts[]>;
   close?(): Promise<void>;
   /** A store for results derived from facts (per-crate findings); absent without a cache. */
   results?: EntryStore;
@@ -116,7 +116,7 @@ class PooledSource implements FactsSource {
     this.stats = { extracted: 0, workers: 0, facts: facts?.counters };
   }
 
-  async extract(files: { absPath: string; text: string }[], callbacks: ExtractCallbacks = {}): Promise<FileFacts[]> {
+  async extract(files: { absPath: string; text: string; digest?: string }[], callbacks: ExtractCallbacks = {}): Promise<FileFacts[]> {
     const out: FileFacts[] = callbacks.discard ? [] : new Array(files.length);
     const deliver = (index: number, facts: FileFacts) => {
       if (!callbacks.discard) out[index] = facts;
@@ -125,7 +125,7 @@ class PooledSource implements FactsSource {
     const todo: Job[] = [];
     let todoBytes = 0;
     files.forEach((f, index) => {
-      const key = this.facts ? sha256(f.text) : undefined;
+      const key = this.facts ? digestOf(f) : undefined;
       const cached = key !== undefined ? this.facts!.read(key, parseFacts) : undefined;
       if (cached) deliver(index, cached);
       else {

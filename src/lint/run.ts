@@ -1,6 +1,6 @@
 // The whole pipeline for the CLI: find files, read them, extract facts, analyze, collect notices.
 import * as path from 'node:path';
-import { analysisFingerprint, checkComponents } from '../facts/pipeline.js';
+import { analysisFingerprint, checkRun } from '../facts/pipeline.js';
 import { planComponents, triggerMatcher, triggerNames, wholePlan } from '../facts/prescan.js';
 import { inlineFactsSource, type FactsSource } from '../facts/source.js';
 import type { KernelApi } from '../model/kernel-api.js';
@@ -53,12 +53,13 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
     else notices.push({ file: displayPath(abs, options.cwd), kind: r.kind, message: r.message });
   }
   const source = options.factsSource ?? inlineFactsSource;
-  const plan = options.prescan === false ? wholePlan(texts.length) : planComponents(texts, triggerMatcher(triggerNames(options.api)));
+  const whole = options.prescan === false;
   const analysis = { rules: options.rules, levels: options.levels, api: options.api, only: options.only };
   const shown = texts.map((t) => ({ ...t, path: displayPath(t.absPath, options.cwd) }));
-  const checked = await checkComponents(shown, {
+  const checked = await checkRun(shown, {
     source,
-    plan,
+    plan: () => (whole ? wholePlan(texts.length) : planComponents(texts, triggerMatcher(triggerNames(options.api)))),
+    planKind: whole ? 'whole' : 'prescan',
     analyze: (inputs) => analyze(inputs, analysis),
     analysisKey: source.results ? analysisFingerprint(analysis) : undefined,
     onProgress: options.onProgress,
