@@ -27,7 +27,6 @@ export function readSource(absPath: string): ReadResult {
     if (!st.isFile()) return { ok: false, kind: 'read-error', message: 'not a regular file; not checked' };
     if (st.size > MAX_FILE_BYTES) return { ok: false, kind: 'too-large', message: `file is ${(st.size / 1048576).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1048576} MiB limit; not checked` };
     bytes = readAll(fd, st.size);
-    if (bytes.length > MAX_FILE_BYTES) return { ok: false, kind: 'too-large', message: `file grew over the ${MAX_FILE_BYTES / 1048576} MiB limit while it was read; not checked` };
   } catch (e) {
     return { ok: false, kind: 'read-error', message: `cannot read file: ${errorText(e)}` };
   } finally {
@@ -36,22 +35,21 @@ export function readSource(absPath: string): ReadResult {
   return decodeSource(bytes);
 }
 
-/** The whole file: `size` from fstat, but a file can grow or shrink while it is read. */
+/**
+ * The file's `size` bytes (from fstat), as `readFileSync` reads them: a file that grows while it
+ * is read is read to the size it had; one that shrinks, to its new end.
+ */
 function readAll(fd: number, size: number): Buffer {
-  let buf = Buffer.allocUnsafe(Math.max(size, 1) + 1);
+  // Size 0 may be an empty file or one whose size is not known ahead (procfs): read to the end.
+  if (size === 0) return fs.readFileSync(fd);
+  const buf = Buffer.allocUnsafe(size);
   let length = 0;
-  for (;;) {
-    if (length === buf.length) {
-      if (length >= MAX_FILE_BYTES + 1) break;
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, length);
-      buf = bigger;
-    }
-    const n = fs.readSync(fd, buf, length, buf.length - length, null);
+  while (length < size) {
+    const n = fs.readSync(fd, buf, length, size - length, null);
     if (n === 0) break;
     length += n;
   }
-  return buf.subarray(0, length);
+  return length === size ? buf : buf.subarray(0, length);
 }
 
 export function decodeSource(bytes: Uint8Array): ReadResult {
