@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { codeDigest, defaultCacheDir, digestOf, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, sha256, type CacheCounters } from './cache.js';
-import { extractFacts } from './extract.js';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
 import { collectAndYield, ParseBudget } from './native-memory.js';
 import { STOP_MESSAGE } from './worker-stop.js';
@@ -57,10 +56,15 @@ export interface FactsSourceOptions {
   minPoolBytes?: number;
 }
 
+/** The extractor (with the parser) is loaded once there is something to extract: not on warm runs. */
+const loadExtractor = async () => (await import('./extract.js')).extractFacts;
+
 /** Extracts in this thread, no cache. */
 export const inlineFactsSource: FactsSource = {
   async extract(files, callbacks) {
     const out: FileFacts[] = [];
+    if (files.length === 0) return out;
+    const extractFacts = await loadExtractor();
     const budget = new ParseBudget();
     for (const [i, f] of files.entries()) {
       const facts = extractFacts(f.text);
@@ -140,6 +144,7 @@ class PooledSource implements FactsSource {
     // trip of the facts it extracts itself.
     const threads = this.jobs > 1 && todo.length > 1 && todoBytes >= this.minPoolBytes ? Math.min(this.jobs, todo.length) : 1;
     const pool = threads > 1 ? this.startPool(threads - 1) : undefined;
+    const extractFacts = await loadExtractor();
     const extractHere = (job: Job) => {
       const facts = extractFacts(job.text);
       if (job.key !== undefined) this.facts!.write(job.key, JSON.stringify(facts));
