@@ -119,18 +119,20 @@ export function errorText(e: unknown): string {
 }
 
 /** The path as shown to the user: relative to `cwd` when inside it. */
-/** No empty, `.` or `..` segment: what path.relative would normalize away. */
+/** An empty, `.` or `..` segment or a trailing separator (what path.relative normalizes away), or a foreign separator. */
+const UNNORMAL = path.sep === '/' ? /\/\/|\/\.\.?(?:\/|$)|\/$/ : /[\\/][\\/]|[\\/]\.\.?(?:[\\/]|$)|[\\/]$|\//;
+let plainCwd: { cwd: string; plain: boolean } | undefined;
+
 function isNormal(p: string): boolean {
-  const sep = path.sep;
-  return !p.includes(sep + sep) && !p.includes(`${sep}.${sep}`) && !p.includes(`${sep}..${sep}`) && !p.endsWith(`${sep}.`) && !p.endsWith(`${sep}..`) && (sep === '/' || !p.includes('/'));
+  return !UNNORMAL.test(p);
 }
 
 export function displayPath(abs: string, cwd: string): string {
   // The common case, a file below the working folder, without path.relative's normalizing.
   const base = cwd.endsWith(path.sep) ? cwd : cwd + path.sep;
-  if (abs.startsWith(base) && abs.length > base.length && path.isAbsolute(cwd) && isNormal(abs) && isNormal(cwd)) {
+  if (abs.startsWith(base) && abs.length > base.length && path.isAbsolute(cwd) && isNormal(abs) && (plainCwd?.cwd === cwd ? plainCwd.plain : (plainCwd = { cwd, plain: isNormal(cwd) }).plain)) {
     const rel = abs.slice(base.length);
-    return path.sep === '/' ? rel : rel.split(path.sep).join('/');
+    if (!rel.startsWith('..')) return path.sep === '/' ? rel : rel.split(path.sep).join('/');
   }
   const rel = path.relative(cwd, abs);
   if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
