@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hasUncheckedInput, UsageError } from '../lint/run.js';
-import type { Finding, LintResult } from '../lint/types.js';
+import type { Finding, LintResult, SourceTexts } from '../lint/types.js';
 import { plural } from '../report/common.js';
 import {
   baselineRelativePath,
@@ -49,7 +49,7 @@ export function prepareCi(opts: CiOptions, cwd: string, paths: readonly string[]
 export interface CheckedRun {
   result: LintResult;
   /** Source texts of the checked files, by the path findings use. */
-  sources: Map<string, string>;
+  sources: SourceTexts;
   /** The rules that ran, when `--rule` limited them. */
   only?: Set<string>;
 }

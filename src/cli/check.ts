@@ -7,8 +7,8 @@ import { loadConfig, makePathFilter, findConfigFile } from '../config/load.js';
 import { ConfigError, type DmalintConfig } from '../config/types.js';
 import { allRuleMetas, suggestRule } from '../lint/registry.js';
 import { createFactsSource, type FactsSource } from '../facts/source.js';
-import { hasUncheckedInput, lintPaths, UsageError } from '../lint/run.js';
-import type { Finding, FileNotice, LintResult } from '../lint/types.js';
+import { hasUncheckedInput, joinSourceTexts, lintPaths, UsageError } from '../lint/run.js';
+import type { Finding, FileNotice, LintResult, SourceTexts } from '../lint/types.js';
 import { apiWithConfig } from '../model/kernel-api.js';
 import { formatReport, githubStepSummary, type FormatName } from '../report/index.js';
 import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
@@ -51,7 +51,8 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const groups = groupByConfig(paths, opts.config);
     const factsSource = await makeFactsSource(opts);
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
-    const merged: LintResult & { sources: Map<string, string> } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: new Map() };
+    const merged: LintResult & { sources: SourceTexts } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: joinSourceTexts([]) };
+    const texts: SourceTexts[] = [];
     const started = performance.now();
     try {
       for (const group of groups) {
@@ -71,8 +72,9 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
         merged.findings.push(...result.findings);
         merged.notices.push(...result.notices);
         merged.filesChecked += result.filesChecked;
-        for (const [k, v] of result.sources) merged.sources.set(k, v);
+        texts.push(result.sources);
       }
+      merged.sources = joinSourceTexts(texts);
     } finally {
       progress.clear();
       await factsSource.close?.();
@@ -124,7 +126,7 @@ function writable(file: string, what: string): void {
 }
 
 /** Reports and baselines are never written over one of the files just linted. */
-function refuseLintedFile(file: string, linted: Map<string, string>, cwd: string): void {
+function refuseLintedFile(file: string, linted: SourceTexts, cwd: string): void {
   const target = realPathOf(path.resolve(cwd, file));
   for (const source of linted.keys()) {
     if (realPathOf(path.resolve(cwd, source)) === target) throw new UsageError(`${file} is one of the files being linted; not overwriting it`);
@@ -132,7 +134,7 @@ function refuseLintedFile(file: string, linted: Map<string, string>, cwd: string
 }
 
 /** `--output`: written whole (temporary file, then rename). */
-function writeReport(file: string, text: string, linted: Map<string, string>, cwd: string): void {
+function writeReport(file: string, text: string, linted: SourceTexts, cwd: string): void {
   refuseLintedFile(file, linted, cwd);
   try {
     writeFileAtomic(file, text);
@@ -151,7 +153,7 @@ function realPathOf(abs: string): string {
 }
 
 /** `dmalint baseline`: refuses to write from a run that could not read every file. */
-function writeBaseline(file: string, run: LintResult & { sources: Map<string, string> }, only: Set<string> | undefined, cwd: string): number {
+function writeBaseline(file: string, run: LintResult & { sources: SourceTexts }, only: Set<string> | undefined, cwd: string): number {
   for (const n of run.notices) process.stderr.write(`warning: ${n.file}: ${n.message}\n`);
   if (hasUncheckedInput(run.notices)) {
     process.stderr.write(`error: some files could not be read; ${file} was not written\n`);

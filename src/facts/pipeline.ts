@@ -17,6 +17,8 @@ export interface PipelineFile {
   text: string;
   /** sha256 of `text`, filled by `digestOf` the first time it is needed. */
   digest?: string;
+  /** The file's bytes, when read from disk: the run's key hashes them, so texts stay undecoded. */
+  bytes?: Uint8Array;
 }
 
 
@@ -143,7 +145,10 @@ function componentKey(analysisKey: string, files: PipelineFile[]): string {
  */
 function runKey(prefix: string, files: PipelineFile[]): string {
   const hash = createHash('sha256').update(prefix);
-  for (const f of files) hash.update(`\n${f.path}\0${f.absPath}\0${f.text.length}\0`).update(f.text);
+  for (const f of files) {
+    const content = f.bytes ?? f.text;
+    hash.update(`\n${f.path}\0${f.absPath}\0${f.bytes ? 'b' : 't'}${content.length}\0`).update(content);
+  }
   return hash.digest('hex');
 }
 

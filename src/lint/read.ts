@@ -1,4 +1,5 @@
 // Reading a source file: every way it can be unusable becomes a notice, never an exception.
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import { errorText } from './discover.js';
 
@@ -17,7 +18,37 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  */
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 
+/**
+ * A checked file, read and validated, whose text is decoded when first asked for: a run whose
+ * findings come from the cache never needs most texts.
+ */
+export class SourceFile {
+  private decoded: string | undefined;
+  /** sha256 of the text, filled by the cache the first time it is needed. */
+  digest?: string;
+
+  constructor(
+    readonly absPath: string,
+    /** As shown to the user; findings name files by it. */
+    readonly path: string,
+    /** The file's bytes, valid UTF-8 without NUL. */
+    readonly bytes: Uint8Array,
+  ) {}
+
+  get text(): string {
+    return (this.decoded ??= decoder.decode(this.bytes));
+  }
+}
+
+export type FileReadResult = { ok: true; bytes: Buffer } | Extract<ReadResult, { ok: false }>;
+
 export function readSource(absPath: string): ReadResult {
+  const r = readSourceBytes(absPath);
+  return r.ok ? decodeSource(r.bytes) : r;
+}
+
+/** Reads and validates a file without decoding it (see `SourceFile`). */
+export function readSourceBytes(absPath: string): FileReadResult {
   let bytes: Buffer;
   let fd: number | undefined;
   try {
@@ -32,7 +63,15 @@ export function readSource(absPath: string): ReadResult {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-  return decodeSource(bytes);
+  const unusable = checkBytes(bytes);
+  return unusable ?? { ok: true, bytes };
+}
+
+/** Why bytes are no source text (NUL bytes, not UTF-8), or undefined when they are. */
+function checkBytes(bytes: Uint8Array): Extract<ReadResult, { ok: false }> | undefined {
+  if (bytes.indexOf(0) !== -1) return { ok: false, kind: 'binary', message: 'file contains NUL bytes (binary?); not checked' };
+  if (!isUtf8(bytes)) return { ok: false, kind: 'read-error', message: 'file is not valid UTF-8; not checked' };
+  return undefined;
 }
 
 /**
@@ -53,11 +92,6 @@ function readAll(fd: number, size: number): Buffer {
 }
 
 export function decodeSource(bytes: Uint8Array): ReadResult {
-  if (bytes.indexOf(0) !== -1) return { ok: false, kind: 'binary', message: 'file contains NUL bytes (binary?); not checked' };
-  try {
-    // The decoder drops a UTF-8 byte order mark, so columns match what editors show.
-    return { ok: true, text: decoder.decode(bytes) };
-  } catch {
-    return { ok: false, kind: 'read-error', message: 'file is not valid UTF-8; not checked' };
-  }
+  // The decoder drops a UTF-8 byte order mark, so columns match what editors show.
+  return checkBytes(bytes) ?? { ok: true, text: decoder.decode(bytes) };
 }

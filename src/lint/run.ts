@@ -8,8 +8,8 @@ import { analyze } from './analyze.js';
 import { compareFindings } from './order.js';
 import type { DmaRule } from './context.js';
 import { discoverFiles, displayPath } from './discover.js';
-import { readSource } from './read.js';
-import type { FileNotice, Level, LintResult } from './types.js';
+import { readSourceBytes, SourceFile } from './read.js';
+import type { FileNotice, Level, LintResult, SourceTexts } from './types.js';
 
 export type { FactsSource } from '../facts/source.js';
 
@@ -36,7 +36,7 @@ export class UsageError extends Error {
   }
 }
 
-export async function lintPaths(options: LintOptions): Promise<LintResult & { sources: Map<string, string> }> {
+export async function lintPaths(options: LintOptions): Promise<LintResult & { sources: SourceTexts }> {
   const started = performance.now();
   const discovery = discoverFiles(options.paths.map((p) => path.resolve(options.cwd, p)), {
     filter: options.filter,
@@ -46,28 +46,27 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
     throw new UsageError(discovery.missing.map((m) => `${displayPath(m.path, options.cwd)}: ${m.message}`).join('\n'));
   }
   const notices: FileNotice[] = discovery.warnings.map((w) => ({ file: displayPath(w.path, options.cwd), kind: 'read-error', message: w.message }));
-  const texts: { absPath: string; text: string }[] = [];
+  const files: SourceFile[] = [];
   for (const abs of discovery.files) {
-    const r = readSource(abs);
-    if (r.ok) texts.push({ absPath: abs, text: r.text });
+    const r = readSourceBytes(abs);
+    if (r.ok) files.push(new SourceFile(abs, displayPath(abs, options.cwd), r.bytes));
     else notices.push({ file: displayPath(abs, options.cwd), kind: r.kind, message: r.message });
   }
   const source = options.factsSource ?? inlineFactsSource;
   const whole = options.prescan === false;
   const analysis = { rules: options.rules, levels: options.levels, api: options.api, only: options.only };
-  const shown = texts.map((t) => ({ ...t, path: displayPath(t.absPath, options.cwd) }));
-  const checked = await checkRun(shown, {
+  const checked = await checkRun(files, {
     source,
-    plan: () => (whole ? wholePlan(texts.length) : planComponents(texts, triggerMatcher(triggerNames(options.api)))),
+    plan: () => (whole ? wholePlan(files.length) : planComponents(files, triggerMatcher(triggerNames(options.api)))),
     planKind: whole ? 'whole' : 'prescan',
     analyze: (inputs) => analyze(inputs, analysis),
     analysisKey: source.results ? analysisFingerprint(analysis) : undefined,
     onProgress: options.onProgress,
   });
   const findings = checked.findings.sort(compareFindings);
-  const sources = new Map<string, string>();
-  shown.forEach(({ path: file, text }, i) => {
-    sources.set(file, text);
+  const byPath = new Map<string, SourceFile>();
+  files.forEach(({ path: file }, i) => {
+    byPath.set(file, files[i]);
     const f = checked.reports.get(i);
     if (!f) return;
     if (f.syntaxErrors.length > 0) {
@@ -78,10 +77,17 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
   return {
     findings,
     notices,
-    filesChecked: texts.length,
+    filesChecked: files.length,
     durationMs: performance.now() - started,
-    sources,
+    sources: { get: (file) => byPath.get(file)?.text, keys: () => byPath.keys() },
   };
+}
+
+/** The texts of several runs as one; a path checked twice keeps the later run's text. */
+export function joinSourceTexts(parts: SourceTexts[]): SourceTexts {
+  const owner = new Map<string, SourceTexts>();
+  for (const part of parts) for (const file of part.keys()) owner.set(file, part);
+  return { get: (file) => owner.get(file)?.get(file), keys: () => owner.keys() };
 }
 
 /** Notices that mean some input could not be checked at all (exit code 2). */

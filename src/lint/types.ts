@@ -77,6 +77,12 @@ export interface FileNotice {
   span?: Span;
 }
 
+/** The checked files' texts by the path findings use; a text is decoded when first asked for. */
+export interface SourceTexts {
+  get(file: string): string | undefined;
+  keys(): IterableIterator<string>;
+}
+
 export interface LintResult {
   findings: Finding[];
   notices: FileNotice[];
