@@ -152,6 +152,12 @@ function runKey(prefix: string, files: PipelineFile[]): string {
   return hash.digest('hex');
 }
 
+/**
+ * From this many files on, a run that has to extract starts its workers early: with fewer, the
+ * text to extract is likely below what a worker is worth (see `minPoolBytes`).
+ */
+export const WARM_UP_FILES = 64;
+
 export interface RunOptions extends Omit<PipelineOptions, 'plan'> {
   /** The pre-scan's plan, made only when the run's findings are not in the cache. */
   plan(): Plan;
@@ -180,6 +186,8 @@ export async function checkRun(files: PipelineFile[], options: RunOptions): Prom
     options.onProgress?.(files.length, files.length);
     return { findings: cached.findings, reports: new Map(cached.reports), analyzedFiles: cached.analyzedFiles, cachedComponents: 0 };
   }
+  // Not cached: crates will probably be extracted, and the workers can load while the plan is made.
+  if (key !== undefined && files.length >= WARM_UP_FILES) options.source.warmUp?.();
   const result = await checkComponents(files, { ...options, plan: options.plan() });
   if (key !== undefined) {
     const reports = [...result.reports].filter(([, r]) => r.syntaxErrors.length > 0 || r.truncated);

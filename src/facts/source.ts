@@ -27,6 +27,12 @@ export interface FactsSource {
   /** Facts of each file, in the same order. */
   extract(files: { absPath: string; text: string; digest?: string }[], callbacks?: ExtractCallbacks): Promise<FileFacts[]>;
   close?(): Promise<void>;
+  /**
+   * Starts the worker threads now, for a caller that expects to extract soon: a worker takes
+   * about 0.1 s to load the parser, time the caller can spend reading files. Workers that get
+   * no work are stopped at `close`.
+   */
+  warmUp?(): void;
   /** A store for results derived from facts (per-crate findings); absent without a cache. */
   results?: EntryStore;
   /** What the source did so far. */
@@ -162,6 +168,10 @@ class PooledSource implements FactsSource {
     return out;
   }
 
+  warmUp(): void {
+    if (this.jobs > 1) this.startPool(this.jobs - 1);
+  }
+
   private startPool(size: number): WorkerPool | undefined {
     if (this.pool && this.pool.size >= size) return this.pool;
     const script = workerScript();
@@ -190,10 +200,10 @@ function workerScript(): string | undefined {
   return fs.existsSync(built) ? built : undefined;
 }
 
-/** Work is sent in batches of about this much text, two batches ahead per worker. */
+/** Work is sent in batches of about this much text, three batches ahead per worker. */
 const BATCH_BYTES = 48 * 1024;
 const BATCH_FILES = 24;
-const AHEAD = 2;
+const AHEAD = 3;
 
 interface Batch {
   id: number;
@@ -205,8 +215,7 @@ interface Batch {
  * job, so the caller's ordering never depends on scheduling.
  */
 class WorkerPool {
-  private readonly workers: { worker: Worker; busy: number; exited: boolean }[] = [];
-  private ready: Promise<void>;
+  private readonly workers: { worker: Worker; busy: number; exited: boolean; used: boolean }[] = [];
   private queue: Batch[] = [];
   private readonly pending = new Map<number, { batch: Batch; worker: number }>();
   private nextId = 0;
@@ -220,20 +229,21 @@ class WorkerPool {
     setup: WorkerSetup,
     private readonly counters?: CacheCounters,
   ) {
-    this.ready = import('node:worker_threads').then(({ Worker: WorkerClass }) => {
-      for (let i = 0; i < size; i++) {
-        const worker = new WorkerClass(script, { workerData: setup });
-        worker.on('message', (reply: WorkerReply) => this.receive(i, reply));
-        worker.on('error', (e) => this.fail(new Error(`extraction worker failed: ${e.message}`)));
-        const entry = { worker, busy: 0, exited: false };
-        worker.on('exit', (code) => {
-          entry.exited = true;
-          if (!this.closing) this.fail(new Error(`extraction worker stopped (exit code ${code})`));
-        });
-        worker.unref();
-        this.workers.push(entry);
-      }
-    });
+    // Created at once, not after an await: the caller may keep this thread busy (reading files)
+    // while the workers load.
+    const { Worker: WorkerClass } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+    for (let i = 0; i < size; i++) {
+      const worker = new WorkerClass(script, { workerData: setup });
+      worker.on('message', (reply: WorkerReply) => this.receive(i, reply));
+      worker.on('error', (e) => this.fail(new Error(`extraction worker failed: ${e.message}`)));
+      const entry = { worker, busy: 0, exited: false, used: false };
+      worker.on('exit', (code) => {
+        entry.exited = true;
+        if (!this.closing) this.fail(new Error(`extraction worker stopped (exit code ${code})`));
+      });
+      worker.unref();
+      this.workers.push(entry);
+    }
   }
 
   private closing = false;
@@ -243,7 +253,6 @@ class WorkerPool {
    * time between the workers' replies.
    */
   async run(jobs: Job[], onDone: (job: Job, json: string) => void, extractHere?: (job: Job) => void): Promise<void> {
-    await this.ready;
     if (this.failed) throw this.failed;
     this.onDone = onDone;
     this.queue = batches(jobs, this.size + (extractHere ? 1 : 0), () => this.nextId++);
@@ -285,6 +294,7 @@ class WorkerPool {
         const batch = this.queue.shift()!;
         this.pending.set(batch.id, { batch, worker: i });
         w.busy++;
+        w.used = true;
         const task: WorkerTask = { id: batch.id, files: batch.jobs.map((j) => ({ key: j.key, text: j.text })) };
         w.worker.postMessage(task);
       }
@@ -323,16 +333,17 @@ class WorkerPool {
 
   /**
    * Ends the workers between files. `terminate()` while a worker is inside the native parser
-   * aborts the whole process, so it is only the fallback for a worker that does not stop.
+   * aborts the whole process, so it is only the fallback for a worker that does not stop, and
+   * the way to end one that never got work (it may still be loading; it never parsed).
    */
   async close(): Promise<void> {
     this.closing = true;
-    await this.ready.catch(() => undefined);
     await Promise.all(
       this.workers.map(
         (w) =>
           new Promise<void>((resolve) => {
             if (w.exited) return resolve();
+            if (!w.used) return void w.worker.terminate().then(() => resolve(), () => resolve());
             const fallback = setTimeout(() => void w.worker.terminate().then(() => resolve(), () => resolve()), STOP_GRACE_MS);
             w.worker.once('exit', () => {
               clearTimeout(fallback);

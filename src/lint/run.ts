@@ -1,6 +1,6 @@
 // The whole pipeline for the CLI: find files, read them, extract facts, analyze, collect notices.
 import * as path from 'node:path';
-import { analysisFingerprint, checkRun } from '../facts/pipeline.js';
+import { analysisFingerprint, checkRun, WARM_UP_FILES } from '../facts/pipeline.js';
 import { planComponents, triggerMatcher, triggerNames, wholePlan } from '../facts/prescan.js';
 import { inlineFactsSource, type FactsSource } from '../facts/source.js';
 import type { KernelApi } from '../model/kernel-api.js';
@@ -45,6 +45,9 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
   if (discovery.missing.length > 0) {
     throw new UsageError(discovery.missing.map((m) => `${displayPath(m.path, options.cwd)}: ${m.message}`).join('\n'));
   }
+  const source = options.factsSource ?? inlineFactsSource;
+  // Without a cache, every relevant crate is extracted: workers load while the files are read.
+  if (!source.results && discovery.files.length >= WARM_UP_FILES) source.warmUp?.();
   const notices: FileNotice[] = discovery.warnings.map((w) => ({ file: displayPath(w.path, options.cwd), kind: 'read-error', message: w.message }));
   const files: SourceFile[] = [];
   for (const abs of discovery.files) {
@@ -52,7 +55,6 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
     if (r.ok) files.push(new SourceFile(abs, displayPath(abs, options.cwd), r.bytes));
     else notices.push({ file: displayPath(abs, options.cwd), kind: r.kind, message: r.message });
   }
-  const source = options.factsSource ?? inlineFactsSource;
   const whole = options.prescan === false;
   const analysis = { rules: options.rules, levels: options.levels, api: options.api, only: options.only };
   const checked = await checkRun(files, {

@@ -169,7 +169,7 @@ class FlatNode implements SyntaxNode {
    */
   childForFieldName(field: FieldName): SyntaxNode | null {
     const c = this.t.open(this.i);
-    if (this.t.lazy?.asks[this.i]) return this.t.node(this.t.lazy.fieldChild(this.i, field));
+    if (this.t.lazy?.asks[this.i]) this.t.lazy.decideField(this.i, field);
     const id = typeNames[c.type[this.i]] === 'ERROR' ? undefined : fieldIds.get(field);
     if (id === undefined) return null;
     for (let k = c.firstChild[this.i]; k !== NONE; k = c.nextSibling[k]) if (c.field[k] === id) return this.t.node(k);
@@ -177,7 +177,7 @@ class FlatNode implements SyntaxNode {
   }
   childrenForFieldName(field: FieldName): SyntaxNode[] {
     const c = this.t.open(this.i);
-    if (this.t.lazy?.asks[this.i]) return this.t.lazy.fieldChildren(this.i, field).map((k) => this.t.node(k)!);
+    if (this.t.lazy?.asks[this.i]) this.t.lazy.decideField(this.i, field);
     const id = fieldIds.get(field);
     const out: SyntaxNode[] = [];
     if (id === undefined) return out;
@@ -245,8 +245,10 @@ class LazyCopy {
   private follows: Uint32Array;
   /** Per node: 1 once its children are copied. */
   opened: Uint8Array;
-  /** Per node: 1 when the field of some child is unknown, so field questions go to the binding. */
+  /** Per node: 1 while the field of some child is undecided (see `decideField`). */
   asks: Uint8Array;
+  /** For nodes with undecided children: each such child's possible fields (0: none). */
+  private readonly undecided = new Map<number, Map<number, readonly number[]>>();
 
   constructor(
     private readonly tree: Tree,
@@ -362,9 +364,14 @@ class LazyCopy {
       if (typeNames[c.type[child]] === undefined) this.learnType(child);
       this.follows[child] = child < last ? c.start[child + 1] : this.follows[i];
       c.end[child] = this.endOf(child);
-      const f = fieldByTypes(this.native, c.type[i], c.type[child]);
-      if (f === UNKNOWN) this.asks[i] = 1;
-      else c.field[child] = f;
+      const fields = possibleFields(this.native, c.type[i], c.type[child]);
+      if (fields.length === 1) c.field[child] = fields[0];
+      else {
+        this.asks[i] = 1;
+        let open = this.undecided.get(i);
+        if (!open) this.undecided.set(i, (open = new Map()));
+        open.set(child, fields);
+      }
     }
   }
 
@@ -396,62 +403,73 @@ class LazyCopy {
     return NONE;
   }
 
-  fieldChild(i: number, field: FieldName): number {
+  /**
+   * Makes the `field` of node `i`'s children known, before it is answered from the copy: if some
+   * undecided child could have it, one `childrenForFieldId` call tells which children do, and
+   * the others lose it from their possibilities; a child left with one possibility is decided
+   * (`const A: T = B;`: once `A` is the name, `B`, name or value by type, is the value).
+   */
+  decideField(i: number, field: FieldName): void {
     const id = this.native.fieldIds.get(field);
-    if (id === undefined) return NONE;
-    this.handOver(i);
-    const answer = this.native.methods.childForFieldId(this.tree, id);
-    return this.childOf(i, answer, this.native.transfer(), 0);
-  }
-
-  fieldChildren(i: number, field: FieldName): number[] {
-    const id = this.native.fieldIds.get(field);
-    if (id === undefined) return [];
+    const open = this.undecided.get(i);
+    if (id === undefined || open === undefined) return;
+    let possible = false;
+    for (const fields of open.values()) if (fields.includes(id)) possible = true;
+    if (!possible) return;
+    const c = this.flat.c;
     this.handOver(i);
     const answers = this.native.methods.childrenForFieldId(this.tree, id) ?? [];
     const buf = this.native.transfer();
-    const out: number[] = [];
     let offset = 0;
     for (const answer of answers) {
       const k = this.childOf(i, answer, buf, offset);
       if (typeof answer === 'number') offset += WORDS;
-      if (k !== NONE) out.push(k);
+      if (k === NONE) continue;
+      c.field[k] = id;
+      open.delete(k);
     }
-    return out;
+    for (const [k, fields] of open) {
+      const rest = fields.filter((f) => f !== id);
+      if (rest.length === 1) {
+        c.field[k] = rest[0];
+        open.delete(k);
+      } else open.set(k, rest);
+    }
+    if (open.size === 0) {
+      this.undecided.delete(i);
+      this.asks[i] = 0;
+    }
   }
 }
-
-/** A child's field cannot be told from the types alone. */
-const UNKNOWN = -1;
 
 /**
- * The field a child of type `child` has under a parent of type `parent` when the grammar's node
- * types allow only one: the child's type appears in exactly one of the parent's fields, or only
- * among its field-less children (0), where supertypes such as `_expression` stand for all their
- * subtypes. node-types.json lists every type a field can hold, so this is exact for trees
- * without errors. UNKNOWN when the type fits two places (`const A: T = B;`: `A` and `B` are both
- * identifiers, `name` and `value`) or none.
+ * The fields a child of type `child` can have under a parent of type `parent`, from the grammar's
+ * node types: the parent's fields that list the child's type and 0 when its field-less children
+ * do, where supertypes such as `_expression` stand for all their subtypes. node-types.json lists
+ * every type a field can hold, so for a tree without errors one possibility is the answer. Not
+ * listed: an anonymous token is no field's (fields list theirs), comments are extras and never a
+ * field's, a parent without fields has none, and anything else could be any of the parent's.
  */
-function fieldByTypes(native: NativeNodes, parent: number, child: number): number {
+function possibleFields(native: NativeNodes, parent: number, child: number): readonly number[] {
   const key = parent * 65536 + child;
-  let field = fieldMemo.get(key);
-  if (field === undefined) {
-    field = UNKNOWN;
-    const found = fieldPlaces(native).get(typeNames[parent])?.get(`${typeIsNamed[child] ? 'named' : 'anonymous'} ${typeNames[child]}`);
-    if (found !== undefined) field = found;
-    // Not listed: an anonymous token is no field's (fields list theirs), comments are extras,
-    // never a field's, and a parent the node types give no fields has none.
-    else if (!typeIsNamed[child] || typeNames[child] === 'line_comment' || typeNames[child] === 'block_comment' || !fieldPlaces(native).has(typeNames[parent])) field = 0;
-    fieldMemo.set(key, field);
+  let fields = fieldMemo.get(key);
+  if (fields === undefined) {
+    const byChild = fieldPlaces(native).get(typeNames[parent]);
+    const listed = byChild?.get(`${typeIsNamed[child] ? 'named' : 'anonymous'} ${typeNames[child]}`);
+    if (listed) fields = listed;
+    else if (!byChild || !typeIsNamed[child] || typeNames[child] === 'line_comment' || typeNames[child] === 'block_comment') fields = NO_FIELD;
+    else fields = [...new Set([...byChild.values()].flat()), 0];
+    fieldMemo.set(key, fields);
   }
-  return field;
+  return fields;
 }
 
-const fieldMemo = new Map<number, number>();
-let places: Map<string, Map<string, number>> | undefined;
+const NO_FIELD: readonly number[] = [0];
+const fieldMemo = new Map<number, readonly number[]>();
+let places: Map<string, Map<string, number[]>> | undefined;
 
-/** Per parent type name: child type key to its one field id, 0 for field-less, UNKNOWN for several. */
-function fieldPlaces(native: NativeNodes): Map<string, Map<string, number>> {
+/** Per parent type name: child type key to the field ids that list it (0 for field-less children). */
+function fieldPlaces(native: NativeNodes): Map<string, Map<string, number[]>> {
   if (places) return places;
   places = new Map();
   const subtypes = new Map(native.nodeTypes.filter((t) => t.subtypes).map((t) => [t.type, t.subtypes!]));
@@ -465,11 +483,16 @@ function fieldPlaces(native: NativeNodes): Map<string, Map<string, number>> {
   };
   for (const info of native.nodeTypes) {
     if (!info.named || (!info.fields && !info.children)) continue;
-    const byChild = new Map<string, number>();
-    const place = (key: string, field: number) => byChild.set(key, byChild.has(key) && byChild.get(key) !== field ? UNKNOWN : field);
+    const byChild = new Map<string, number[]>();
+    const place = (key: string, field: number) => {
+      const fields = byChild.get(key);
+      if (!fields) byChild.set(key, [field]);
+      else if (!fields.includes(field)) fields.push(field);
+    };
     for (const [name, spec] of Object.entries(info.fields ?? {})) {
       const id = native.fieldIds.get(name);
-      for (const key of expand(spec.types, new Set())) place(key, id ?? UNKNOWN);
+      if (id === undefined) continue;
+      for (const key of expand(spec.types, new Set())) place(key, id);
     }
     if (info.children) for (const key of expand(info.children.types, new Set())) place(key, 0);
     places.set(info.type, byChild);

@@ -86,7 +86,6 @@ export interface NativeNodes {
     type(tree: Tree): string;
     isNamed(tree: Tree): boolean;
     endIndex(tree: Tree): number;
-    childForFieldId(tree: Tree, field: number): number | null | Record<number, number>;
     childrenForFieldId(tree: Tree, field: number): (number | null | Record<number, number>)[];
   };
   /** The current transfer buffer; the binding replaces it when it needs a larger one. */
@@ -124,7 +123,7 @@ function loadNativeNodes(): NativeNodes | null {
     const methods = binding.NodeMethods as NativeNodes['methods'] | undefined;
     // The same loaded addon as the one `require('tree-sitter')` wraps, with the expected methods.
     if (binding.Parser !== require('tree-sitter') || !methods || !(binding.nodeTransferArray instanceof Uint32Array)) return null;
-    for (const m of ['children', 'type', 'isNamed', 'endIndex', 'childForFieldId', 'childrenForFieldId'] as const) {
+    for (const m of ['children', 'type', 'isNamed', 'endIndex', 'childrenForFieldId'] as const) {
       if (typeof methods[m] !== 'function') return null;
     }
     const language = require('tree-sitter-rust') as { nodeTypeInfo?: NodeTypeInfo[] };
