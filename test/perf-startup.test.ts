@@ -48,6 +48,20 @@ describe('start-up', () => {
     expect(r.loaded.some((m) => /tree-sitter-rust/.test(m))).toBe(true);
   });
 
+  it('workers started ahead of a run that then has nothing to extract are stopped', async () => {
+    // 80 files, none naming a DMA API: the run warms up its workers, and extracts nothing.
+    const tree = fs.mkdtempSync(path.join(dir, 'plain-'));
+    for (let i = 0; i < 80; i++) fs.writeFileSync(path.join(tree, `m${i}.rs`), `pub fn f${i}() -> u32 { ${i} }\n`);
+    const r = spawnSync(process.execPath, [cli, 'check', tree, '--no-cache', '--jobs', '2', '--format', 'json'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).summary.filesChecked).toBe(80);
+
+    const source = await createFactsSource({ jobs: 3, cache: false });
+    source.warmUp?.();
+    expect(source.stats?.workers).toBe(2);
+    await source.close?.();
+  });
+
   it('a few small files are extracted without starting worker threads', async () => {
     const source = await createFactsSource({ jobs: 4, cache: false });
     await source.extract([{ absPath: '/a.rs', text: 'fn a() {}\n' }, { absPath: '/b.rs', text: 'fn b() {}\n' }]);
