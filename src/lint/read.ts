@@ -81,7 +81,7 @@ function checkBytes(bytes: Uint8Array): Extract<ReadResult, { ok: false }> | und
 function readAll(fd: number, size: number): Buffer {
   // Size 0 may be an empty file or one whose size is not known ahead (procfs): read to the end.
   if (size === 0) return fs.readFileSync(fd);
-  const buf = Buffer.allocUnsafe(size);
+  const buf = allocate(size);
   let length = 0;
   while (length < size) {
     const n = fs.readSync(fd, buf, length, size - length, null);
@@ -89,6 +89,25 @@ function readAll(fd: number, size: number): Buffer {
     length += n;
   }
   return length === size ? buf : buf.subarray(0, length);
+}
+
+/**
+ * Files are read into slices of larger blocks: one allocation per few hundred files instead of
+ * one each. Every file's bytes live as long as the run anyway, so nothing is kept alive for long.
+ */
+const BLOCK_BYTES = 1024 * 1024;
+let block: Buffer | undefined;
+let blockUsed = 0;
+
+function allocate(size: number): Buffer {
+  if (size > BLOCK_BYTES / 4) return Buffer.allocUnsafe(size);
+  if (!block || blockUsed + size > block.length) {
+    block = Buffer.allocUnsafe(BLOCK_BYTES);
+    blockUsed = 0;
+  }
+  const slice = block.subarray(blockUsed, blockUsed + size);
+  blockUsed += size;
+  return slice;
 }
 
 export function decodeSource(bytes: Uint8Array): ReadResult {
