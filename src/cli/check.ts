@@ -10,10 +10,11 @@ import { createFactsSource, type FactsSource } from '../facts/source.js';
 import { hasUncheckedInput, joinSourceTexts, lintPaths, UsageError } from '../lint/run.js';
 import type { Finding, FileNotice, LintResult, SourceTexts } from '../lint/types.js';
 import { apiWithConfig } from '../model/kernel-api.js';
-import { formatReport, githubStepSummary, type FormatName } from '../report/index.js';
+import { loadFormatter, loadGithubStepSummary } from '../report/load.js';
+import type { FormatName } from '../report/types.js';
 import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
 import { createProgress } from './progress.js';
-import { applyCi, ciTrailer, prepareCi, writeNewBaseline, type CiOptions } from '../ci/apply.js';
+import type { CiOptions } from '../ci/apply.js';
 
 const require = createRequire(import.meta.url);
 
@@ -47,7 +48,10 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const only = selectRules(opts.rule);
     if (opts.output) writable(opts.output, 'the report');
     if (opts.writeBaseline !== undefined) writable(opts.writeBaseline, 'the baseline');
-    const ci = prepareCi(opts, cwd, paths);
+    // Baselines and change sets load their code only when asked for.
+    const usesCi = opts.baseline !== undefined || !!opts.updateBaseline || opts.diff !== undefined || opts.changedSince !== undefined || opts.writeBaseline !== undefined;
+    const ciCode = usesCi ? await import('../ci/apply.js') : undefined;
+    const ci = ciCode?.prepareCi(opts, cwd, paths);
     const groups = groupByConfig(paths, opts.config);
     const factsSource = await makeFactsSource(opts);
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
@@ -80,11 +84,13 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
       await factsSource.close?.();
     }
     merged.durationMs = performance.now() - started;
-    if (opts.writeBaseline !== undefined) return writeBaseline(opts.writeBaseline, merged, only, cwd);
-    const outcome = applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeFileAtomic);
-    const reported = { ...outcome.result, sources: merged.sources };
+    if (opts.writeBaseline !== undefined) return writeBaseline(opts.writeBaseline, merged, only, cwd, ciCode!.writeNewBaseline);
+    const outcome = ciCode && ci ? ciCode.applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeFileAtomic) : undefined;
+    const result: LintResult = outcome?.result ?? merged;
+    const reported = { ...result, sources: merged.sources };
     const shown = opts.quiet ? quietResult(reported) : reported;
-    const text = formatReport(opts.format, {
+    const formatReport = await loadFormatter(opts.format);
+    const text = formatReport({
       result: shown,
       rules: allRuleMetas(),
       cwd,
@@ -94,17 +100,18 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
       includeSuppressed: opts.includeSuppressed,
     });
     // Baseline and diff notes follow the human report; they would break the other formats.
-    const trailer = opts.quiet ? '' : ciTrailer(ci, outcome, cwd);
+    const trailer = opts.quiet || !ciCode || !ci || !outcome ? '' : ciCode.ciTrailer(ci, outcome, cwd);
     const inReport = opts.format === 'human' || opts.format === 'short';
     if (opts.output) writeReport(opts.output, inReport ? text + trailer : text, merged.sources, cwd);
     else process.stdout.write(inReport ? text + trailer : text);
     if (!inReport && trailer) process.stderr.write(trailer);
     if (opts.format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
+      const githubStepSummary = await loadGithubStepSummary();
       fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, githubStepSummary({
-        result: outcome.result, rules: allRuleMetas(), cwd, readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
+        result, rules: allRuleMetas(), cwd, readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
       }));
     }
-    return exitCode(outcome.result, opts);
+    return exitCode(result, opts);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n`);
@@ -153,7 +160,7 @@ function realPathOf(abs: string): string {
 }
 
 /** `dmalint baseline`: refuses to write from a run that could not read every file. */
-function writeBaseline(file: string, run: LintResult & { sources: SourceTexts }, only: Set<string> | undefined, cwd: string): number {
+function writeBaseline(file: string, run: LintResult & { sources: SourceTexts }, only: Set<string> | undefined, cwd: string, writeNewBaseline: typeof import('../ci/apply.js').writeNewBaseline): number {
   for (const n of run.notices) process.stderr.write(`warning: ${n.file}: ${n.message}\n`);
   if (hasUncheckedInput(run.notices)) {
     process.stderr.write(`error: some files could not be read; ${file} was not written\n`);
