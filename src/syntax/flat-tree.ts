@@ -414,7 +414,12 @@ class LazyCopy {
     const open = this.undecided.get(i);
     if (id === undefined || open === undefined) return;
     let possible = false;
-    for (const fields of open.values()) if (fields.includes(id)) possible = true;
+    for (const fields of open.values()) {
+      if (fields.includes(id)) {
+        possible = true;
+        break;
+      }
+    }
     if (!possible) return;
     const c = this.flat.c;
     this.handOver(i);
@@ -429,11 +434,11 @@ class LazyCopy {
       open.delete(k);
     }
     for (const [k, fields] of open) {
-      const rest = fields.filter((f) => f !== id);
-      if (rest.length === 1) {
-        c.field[k] = rest[0];
+      if (!fields.includes(id)) continue;
+      if (fields.length === 2) {
+        c.field[k] = fields[0] === id ? fields[1] : fields[0];
         open.delete(k);
-      } else open.set(k, rest);
+      } else open.set(k, fields.filter((f) => f !== id));
     }
     if (open.size === 0) {
       this.undecided.delete(i);
