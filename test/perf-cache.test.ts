@@ -118,6 +118,16 @@ describe('a run over an unchanged tree', () => {
     expect(await lintWith(changed, [tree])).toEqual(await fresh());
     expect(changed.results?.counters.hits).toBeGreaterThan(0);
     expect(changed.results?.counters.misses).toBeGreaterThan(0);
+
+    // Edited and checked again, the same files keep one run entry, replaced each time.
+    const runEntries = () => entryFiles(dir, 'results-').filter((f) => fs.readFileSync(f, 'utf8').includes('"content":')).length;
+    expect(runEntries()).toBe(2);
+    for (let i = 0; i < 3; i++) {
+      fs.appendFileSync(path.join(tree, 'notes.rs'), `// edit ${i}\n`);
+      const edited = await lintWith(await createFactsSource({ jobs: 1, cacheDir: dir }), [tree]);
+      expect(edited).toEqual(await fresh());
+    }
+    expect(runEntries()).toBe(2);
   });
 });
 

@@ -140,8 +140,9 @@ function componentKey(analysisKey: string, files: PipelineFile[]): string {
 }
 
 /**
- * The key of a run's findings: like a component's, but all text goes through one hash, with each
- * file's names and length before its text so that no two file lists run together the same way.
+ * The content key of a run: like a component's key, but all text goes through one hash, with
+ * each file's names and length before its bytes so that no two file lists run together the same
+ * way.
  */
 function runKey(prefix: string, files: PipelineFile[]): string {
   const hash = createHash('sha256').update(prefix);
@@ -166,6 +167,8 @@ export interface RunOptions extends Omit<PipelineOptions, 'plan'> {
 }
 
 interface CachedRun {
+  /** The run's content key: the slot holds the last run over its files, whatever their content. */
+  content: string;
   findings: Finding[];
   /** [file index, report] for files with something to report. */
   reports: [number, FileReport][];
@@ -173,25 +176,30 @@ interface CachedRun {
 }
 
 /**
- * `checkComponents` behind one cache entry for the whole run, keyed by the analysis, the plan
- * kind and every file's names and content: a run over an unchanged tree reads its findings from
- * that entry and skips the pre-scan and the per-component lookups. Any change to any file is a
- * different key, and the run falls back to components, most of them still cached.
+ * `checkComponents` behind one cache entry for the whole run: a run over an unchanged tree reads
+ * its findings from that entry and skips the pre-scan and the per-component lookups. The entry
+ * is a slot per analysis, plan kind and list of files (names only), holding the last run's
+ * findings with the key of its content (every file's bytes): a run whose content key differs
+ * falls back to components, most of them still cached, and replaces the slot, so editing and
+ * checking again does not add an entry per run.
  */
 export async function checkRun(files: PipelineFile[], options: RunOptions): Promise<PipelineResult> {
   const store = options.analysisKey !== undefined ? options.source.results : undefined;
-  const key = store ? runKey(`run\0${options.analysisKey}\0${options.planKind}`, files) : undefined;
-  const cached = key !== undefined ? store!.read(key, (payload) => parseCachedRun(payload, files.length)) : undefined;
+  const prefix = `run\0${options.analysisKey}\0${options.planKind}`;
+  const slot = store ? sha256(`${prefix}\n${files.map((f) => `${f.path}\0${f.absPath}`).join('\n')}`) : undefined;
+  const content = store ? runKey(prefix, files) : undefined;
+  const last = slot !== undefined ? store!.read(slot, (payload) => parseCachedRun(payload, files.length)) : undefined;
+  const cached = last?.content === content ? last : undefined;
   if (cached) {
     options.onProgress?.(files.length, files.length);
     return { findings: cached.findings, reports: new Map(cached.reports), analyzedFiles: cached.analyzedFiles, cachedComponents: 0 };
   }
   // Not cached: crates will probably be extracted, and the workers can load while the plan is made.
-  if (key !== undefined && files.length >= WARM_UP_FILES) options.source.warmUp?.();
+  if (slot !== undefined && files.length >= WARM_UP_FILES) options.source.warmUp?.();
   const result = await checkComponents(files, { ...options, plan: options.plan() });
-  if (key !== undefined) {
+  if (slot !== undefined) {
     const reports = [...result.reports].filter(([, r]) => r.syntaxErrors.length > 0 || r.truncated);
-    store!.write(key, JSON.stringify({ findings: result.findings, reports, analyzedFiles: result.analyzedFiles } satisfies CachedRun));
+    store!.write(slot, JSON.stringify({ content: content!, findings: result.findings, reports, analyzedFiles: result.analyzedFiles } satisfies CachedRun));
   }
   return result;
 }
@@ -203,7 +211,7 @@ function parseCachedResult(payload: string): CachedResult | undefined {
 
 function parseCachedRun(payload: string, fileCount: number): CachedRun | undefined {
   const r = parseFindingsAndReports(payload) as Partial<CachedRun> | undefined;
-  if (!r || typeof r.analyzedFiles !== 'number' || !r.reports!.every(([i]) => Number.isInteger(i) && i >= 0 && i < fileCount)) return undefined;
+  if (!r || typeof r.content !== 'string' || typeof r.analyzedFiles !== 'number' || !r.reports!.every(([i]) => Number.isInteger(i) && i >= 0 && i < fileCount)) return undefined;
   return r as CachedRun;
 }
 
