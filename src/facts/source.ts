@@ -48,7 +48,7 @@ export interface SourceStats {
 }
 
 export interface FactsSourceOptions {
-  /** Worker threads; 1 extracts in this thread. Default: the number of CPUs. */
+  /** Threads that extract, this one included; 1 extracts in this thread only. Default: the number of CPUs. */
   jobs?: number;
   cacheDir?: string;
   /** false with --no-cache */

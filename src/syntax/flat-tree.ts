@@ -195,11 +195,11 @@ function grow<T extends Uint16Array | Int32Array | Uint32Array | Uint8Array>(a: 
 /**
  * Copies `tree` (parsed from `text`) into arrays and returns its root. `text` must be the text the
  * tree was parsed from, and `tree` must not be edited while the copy is in use (a tree without
- * errors is copied as it is read). `via` forces one way of copying (for tests).
+ * errors is copied as it is read). `via: 'cursor'` copies any tree the second way (for tests).
  */
-export function flattenTree(tree: Tree, text: string, via?: 'children' | 'cursor'): SyntaxNode {
+export function flattenTree(tree: Tree, text: string, via?: 'cursor'): SyntaxNode {
   const native = via === 'cursor' ? undefined : getNativeNodes();
-  if (native && (via === 'children' || !tree.rootNode.hasError)) {
+  if (native && !tree.rootNode.hasError) {
     const flat = new LazyCopy(tree, text, native).flat;
     return flat.node(0)!;
   }
