@@ -247,8 +247,8 @@ class LazyCopy {
   opened: Uint8Array;
   /** Per node: 1 while the field of some child is undecided (see `decideField`). */
   asks: Uint8Array;
-  /** For nodes with undecided children: each such child's possible fields (0: none). */
-  private readonly undecided = new Map<number, Map<number, readonly number[]>>();
+  /** Per node: 0 when its field is decided, else the id of its list of possible fields (`fieldLists`). */
+  private undecided: Uint32Array;
 
   constructor(
     private readonly tree: Tree,
@@ -263,6 +263,7 @@ class LazyCopy {
     this.follows = new Uint32Array(cap);
     this.opened = new Uint8Array(cap);
     this.asks = new Uint8Array(cap);
+    this.undecided = new Uint32Array(cap);
     const c: Columns = {
       type: new Uint16Array(cap),
       field: new Uint16Array(cap),
@@ -321,6 +322,7 @@ class LazyCopy {
     this.follows = grow(this.follows, cap);
     this.opened = grow(this.opened, cap);
     this.asks = grow(this.asks, cap);
+    this.undecided = grow(this.undecided, cap);
   }
 
   copyChildren(i: number): void {
@@ -364,13 +366,12 @@ class LazyCopy {
       if (typeNames[c.type[child]] === undefined) this.learnType(child);
       this.follows[child] = child < last ? c.start[child + 1] : this.follows[i];
       c.end[child] = this.endOf(child);
-      const fields = possibleFields(this.native, c.type[i], c.type[child]);
+      const list = possibleFields(this.native, c.type[i], c.type[child]);
+      const fields = fieldLists[list];
       if (fields.length === 1) c.field[child] = fields[0];
       else {
         this.asks[i] = 1;
-        let open = this.undecided.get(i);
-        if (!open) this.undecided.set(i, (open = new Map()));
-        open.set(child, fields);
+        this.undecided[child] = list;
       }
     }
   }
@@ -411,17 +412,13 @@ class LazyCopy {
    */
   decideField(i: number, field: FieldName): void {
     const id = this.native.fieldIds.get(field);
-    const open = this.undecided.get(i);
-    if (id === undefined || open === undefined) return;
+    if (id === undefined) return;
+    const c = this.flat.c;
     let possible = false;
-    for (const fields of open.values()) {
-      if (fields.includes(id)) {
-        possible = true;
-        break;
-      }
+    for (let k = c.firstChild[i]; k !== NONE && !possible; k = c.nextSibling[k]) {
+      possible = this.undecided[k] !== 0 && fieldLists[this.undecided[k]].includes(id);
     }
     if (!possible) return;
-    const c = this.flat.c;
     this.handOver(i);
     const answers = this.native.methods.childrenForFieldId(this.tree, id) ?? [];
     const buf = this.native.transfer();
@@ -431,19 +428,22 @@ class LazyCopy {
       if (typeof answer === 'number') offset += WORDS;
       if (k === NONE) continue;
       c.field[k] = id;
-      open.delete(k);
+      this.undecided[k] = 0;
     }
-    for (const [k, fields] of open) {
-      if (!fields.includes(id)) continue;
-      if (fields.length === 2) {
-        c.field[k] = fields[0] === id ? fields[1] : fields[0];
-        open.delete(k);
-      } else open.set(k, fields.filter((f) => f !== id));
+    let open = false;
+    for (let k = c.firstChild[i]; k !== NONE; k = c.nextSibling[k]) {
+      if (this.undecided[k] === 0) continue;
+      const fields = fieldLists[this.undecided[k]];
+      const rest = fields.includes(id) ? fields.filter((f) => f !== id) : fields;
+      if (rest.length === 1) {
+        c.field[k] = rest[0];
+        this.undecided[k] = 0;
+      } else {
+        this.undecided[k] = fieldListId(rest);
+        open = true;
+      }
     }
-    if (open.size === 0) {
-      this.undecided.delete(i);
-      this.asks[i] = 0;
-    }
+    if (!open) this.asks[i] = 0;
   }
 }
 
@@ -454,23 +454,39 @@ class LazyCopy {
  * every type a field can hold, so for a tree without errors one possibility is the answer. Not
  * listed: an anonymous token is no field's (fields list theirs), comments are extras and never a
  * field's, a parent without fields has none, and anything else could be any of the parent's.
+ * Answered as the id of the list in `fieldLists`.
  */
-function possibleFields(native: NativeNodes, parent: number, child: number): readonly number[] {
+function possibleFields(native: NativeNodes, parent: number, child: number): number {
   const key = parent * 65536 + child;
-  let fields = fieldMemo.get(key);
-  if (fields === undefined) {
+  let list = fieldMemo.get(key);
+  if (list === undefined) {
     const byChild = fieldPlaces(native).get(typeNames[parent]);
     const listed = byChild?.get(`${typeIsNamed[child] ? 'named' : 'anonymous'} ${typeNames[child]}`);
+    let fields: readonly number[];
     if (listed) fields = listed;
-    else if (!byChild || !typeIsNamed[child] || typeNames[child] === 'line_comment' || typeNames[child] === 'block_comment') fields = NO_FIELD;
+    else if (!byChild || !typeIsNamed[child] || typeNames[child] === 'line_comment' || typeNames[child] === 'block_comment') fields = [0];
     else fields = [...new Set([...byChild.values()].flat()), 0];
-    fieldMemo.set(key, fields);
+    list = fieldListId(fields);
+    fieldMemo.set(key, list);
   }
-  return fields;
+  return list;
 }
 
-const NO_FIELD: readonly number[] = [0];
-const fieldMemo = new Map<number, readonly number[]>();
+/** Lists of possible fields, each stored once, by id; id 0 is no list (a decided field). */
+const fieldLists: (readonly number[])[] = [[]];
+const fieldListIds = new Map<string, number>();
+const fieldMemo = new Map<number, number>();
+
+function fieldListId(fields: readonly number[]): number {
+  const key = fields.join(',');
+  let id = fieldListIds.get(key);
+  if (id === undefined) {
+    id = fieldLists.push(fields) - 1;
+    fieldListIds.set(key, id);
+  }
+  return id;
+}
+
 let places: Map<string, Map<string, number[]>> | undefined;
 
 /** Per parent type name: child type key to the field ids that list it (0 for field-less children). */
