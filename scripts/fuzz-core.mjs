@@ -19,22 +19,31 @@ export const FACTS_DEPTH_BOUND = 1500;
 const VIRTUAL_ROOT = '/fuzz';
 
 /**
- * The seeds: every fixture case, as the fixture runner sees them (a `.rs` file directly in a
- * fixtures folder is a crate; a sub-folder is a multi-file crate).
+ * Every fixture case, as the fixture runner sees them: a `.rs` file directly in a fixtures folder
+ * is a crate, a sub-folder is a multi-file crate. `target` is that file or folder, `files` its
+ * `.rs` files (sorted).
+ * @returns {{ name: string, target: string, files: string[] }[]}
  */
-export function loadSeeds(root = path.join(repoRoot, 'fixtures')) {
-  const seeds = [];
+export function fixtureCases(root = path.join(repoRoot, 'fixtures')) {
+  const cases = [];
   for (const group of fs.readdirSync(root).sort()) {
     const groupDir = path.join(root, group);
     if (!fs.statSync(groupDir).isDirectory()) continue;
     for (const entry of fs.readdirSync(groupDir).sort()) {
       const full = path.join(groupDir, entry);
       const st = fs.statSync(full);
-      if (st.isFile() && entry.endsWith('.rs')) seeds.push({ name: `${group}/${entry}`, files: [readSeedFile(groupDir, full)] });
-      else if (st.isDirectory()) seeds.push({ name: `${group}/${entry}/`, files: rustFilesUnder(full).map((f) => readSeedFile(groupDir, f)) });
+      if (st.isFile() && entry.endsWith('.rs')) cases.push({ name: `${group}/${entry}`, target: full, files: [full] });
+      else if (st.isDirectory()) cases.push({ name: `${group}/${entry}/`, target: full, files: rustFilesUnder(full) });
     }
   }
-  return seeds.filter((s) => s.files.length > 0);
+  return cases;
+}
+
+/** The seeds: every fixture case with its files read, paths relative to the fixtures folder. */
+export function loadSeeds(root = path.join(repoRoot, 'fixtures')) {
+  return fixtureCases(root)
+    .map((c) => ({ name: c.name, files: c.files.map((f) => readSeedFile(path.dirname(c.target), f)) }))
+    .filter((s) => s.files.length > 0);
 }
 
 function readSeedFile(base, file) {

@@ -1,6 +1,6 @@
 // Reads compiletest-style expectations (`//~ ERROR rule_id`, `//~^ WARN rule_id`) from fixtures.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// @ts-expect-error: a plain JavaScript module shared with `npm run fuzz`
+import { fixtureCases as listFixtureCases } from '../scripts/fuzz-core.mjs';
 
 export interface Expectation {
   file: string;
@@ -31,28 +31,7 @@ export interface FixtureCase {
 
 /** Every case under fixtures/: each `.rs` file directly in a rule folder, and each sub-folder. */
 export function fixtureCases(root: string): FixtureCase[] {
-  const cases: FixtureCase[] = [];
-  for (const group of fs.readdirSync(root).sort()) {
-    const groupDir = path.join(root, group);
-    if (!fs.statSync(groupDir).isDirectory()) continue;
-    for (const entry of fs.readdirSync(groupDir).sort()) {
-      const full = path.join(groupDir, entry);
-      const st = fs.statSync(full);
-      if (st.isFile() && entry.endsWith('.rs')) cases.push({ name: `${group}/${entry}`, target: full, files: [full] });
-      else if (st.isDirectory()) cases.push({ name: `${group}/${entry}/`, target: full, files: rustFilesUnder(full) });
-    }
-  }
-  return cases;
-}
-
-function rustFilesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...rustFilesUnder(full));
-    else if (entry.name.endsWith('.rs')) out.push(full);
-  }
-  return out.sort();
+  return listFixtureCases(root) as FixtureCase[];
 }
 
 export function key(e: { file: string; line: number; level: string; rule: string }): string {
