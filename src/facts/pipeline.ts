@@ -205,8 +205,7 @@ export async function checkRun(files: PipelineFile[], options: RunOptions): Prom
 }
 
 function parseCachedResult(payload: string): CachedResult | undefined {
-  const r = parseFindingsAndReports(payload) as Partial<CachedResult> | undefined;
-  return r as CachedResult | undefined;
+  return parseFindingsAndReports(payload);
 }
 
 function parseCachedRun(payload: string, fileCount: number): CachedRun | undefined {

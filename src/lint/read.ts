@@ -44,7 +44,8 @@ export type FileReadResult = { ok: true; bytes: Buffer } | Extract<ReadResult, {
 
 export function readSource(absPath: string): ReadResult {
   const r = readSourceBytes(absPath);
-  return r.ok ? decodeSource(r.bytes) : r;
+  // Already checked as bytes: only decoding is left.
+  return r.ok ? { ok: true, text: decoder.decode(r.bytes) } : r;
 }
 
 /** Reads and validates a file without decoding it (see `SourceFile`). */

@@ -67,8 +67,9 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
   });
   const findings = checked.findings.sort(compareFindings);
   const byPath = new Map<string, SourceFile>();
-  files.forEach(({ path: file }, i) => {
-    byPath.set(file, files[i]);
+  files.forEach((sourceFile, i) => {
+    const file = sourceFile.path;
+    byPath.set(file, sourceFile);
     const f = checked.reports.get(i);
     if (!f) return;
     if (f.syntaxErrors.length > 0) {
