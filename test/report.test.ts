@@ -20,6 +20,7 @@ import {
   FORMAT_NAMES,
 } from '../src/report/index.js';
 import { displayWidth, frameLine } from '../src/report/human.js';
+import { loadFormatter, loadGithubStepSummary } from '../src/report/load.js';
 import type { ReportInput } from '../src/report/types.js';
 import { sarifSchemaPath } from './cli-helpers.js';
 
@@ -813,5 +814,12 @@ describe('formatReport', () => {
     expect(formatReport('github', i)).toBe(formatGithub(i));
     expect(formatReport('gitlab', i)).toBe(formatGitlab(i));
     expect(formatReport('junit', i)).toBe(formatJunit(i));
+  });
+
+  it('loads, one at a time, the same formatter for every format name as the CLI uses', async () => {
+    // The CLI loads only the format asked for (src/report/load.ts); both tables must agree.
+    const i = input([f1(), f2()]);
+    for (const name of FORMAT_NAMES) expect((await loadFormatter(name))(i)).toBe(formatReport(name, i));
+    expect((await loadGithubStepSummary())(i)).toBe(githubStepSummary(i));
   });
 });
