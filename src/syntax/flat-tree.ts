@@ -217,6 +217,13 @@ const WORDS = 6;
 const END_ASKED = new Set(['string_content', 'escape_sequence', 'doc_comment', 'line_comment', 'block_comment', 'shebang']);
 const endAsked: boolean[] = [];
 
+/** Fills the language-wide tables for a symbol the first time either copy meets it. */
+function learnType(typeId: number, name: string, named: boolean): void {
+  typeNames[typeId] = name;
+  typeIsNamed[typeId] = named;
+  endAsked[typeId] = END_ASKED.has(name);
+}
+
 /** The whitespace tree-sitter-rust skips between tokens. */
 function isSkipped(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
@@ -280,7 +287,7 @@ class LazyCopy {
     const root = tree.rootNode as unknown as SyntaxNode & Record<number, number> & { typeId: number };
     for (let k = 0; k < WORDS; k++) this.words[k] = root[k];
     c.type[0] = root.typeId;
-    if (typeNames[c.type[0]] === undefined) this.learnType(0);
+    if (typeNames[c.type[0]] === undefined) this.learnTypeOf(0);
     c.parent[0] = c.firstChild[0] = c.nextSibling[0] = c.prevSibling[0] = NONE;
     c.start[0] = root.startIndex;
     c.end[0] = root.endIndex;
@@ -295,13 +302,12 @@ class LazyCopy {
   }
 
   /** Learns a symbol's name and named-ness from the binding, once per process. */
-  private learnType(i: number): void {
+  private learnTypeOf(i: number): void {
     const typeId = this.flat.c.type[i];
     this.handOver(i);
-    typeNames[typeId] = this.native.methods.type(this.tree);
+    const name = this.native.methods.type(this.tree);
     this.handOver(i);
-    typeIsNamed[typeId] = this.native.methods.isNamed(this.tree);
-    endAsked[typeId] = END_ASKED.has(typeNames[typeId]);
+    learnType(typeId, name, this.native.methods.isNamed(this.tree));
   }
 
   private ensureRoom(m: number): void {
@@ -363,7 +369,7 @@ class LazyCopy {
     const last = this.n - 1;
     c.firstChild[i] = first;
     for (let child = first; child <= last; child++) {
-      if (typeNames[c.type[child]] === undefined) this.learnType(child);
+      if (typeNames[c.type[child]] === undefined) this.learnTypeOf(child);
       this.follows[child] = child < last ? c.start[child + 1] : this.follows[i];
       c.end[child] = this.endOf(child);
       const list = possibleFields(this.native, c.type[i], c.type[child]);
@@ -559,11 +565,7 @@ function flattenByCursor(tree: Tree, text: string): SyntaxNode {
     }
     const i = n++;
     const typeId = cursor.nodeTypeId;
-    if (typeNames[typeId] === undefined) {
-      typeNames[typeId] = cursor.nodeType;
-      typeIsNamed[typeId] = cursor.nodeIsNamed;
-      endAsked[typeId] = END_ASKED.has(typeNames[typeId]);
-    }
+    if (typeNames[typeId] === undefined) learnType(typeId, cursor.nodeType, cursor.nodeIsNamed);
     type[i] = typeId;
     const fieldId = cursor.currentFieldId;
     if (fieldId !== 0 && !fieldSeen[fieldId]) {
