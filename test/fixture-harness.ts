@@ -37,3 +37,8 @@ export function fixtureCases(root: string): FixtureCase[] {
 export function key(e: { file: string; line: number; level: string; rule: string }): string {
   return `${e.file}:${e.line}: ${e.level === 'deny' ? 'ERROR' : 'WARN'} ${e.rule}`;
 }
+
+/** The pinned human report of a case: `x.stderr` beside `x.rs`, or `dir.stderr` beside a crate folder. */
+export function snapshotPath(target: string): string {
+  return target.endsWith('.rs') ? `${target.slice(0, -3)}.stderr` : `${target.replace(/[\\/]+$/, '')}.stderr`;
+}
