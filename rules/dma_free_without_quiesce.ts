@@ -10,7 +10,8 @@ import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
 import type { CallEdge, Crate, DriverNode, FnNode, NType, OwnershipStep, StructNode } from '../src/model/crate.js';
 import { isQuiesceName, type KernelApi } from '../src/model/kernel-api.js';
-import { bodyNames, calleeName, forEachChild, localBindings, TRANSPARENT_METHODS, walkExpr, type LocalBinding } from '../src/model/walk.js';
+import { bodyBindings, type Binding } from '../src/model/bindings.js';
+import { bodyNames, calleeName, forEachChild, TRANSPARENT_METHODS } from '../src/model/walk.js';
 
 const RULE_ID = 'dma_free_without_quiesce';
 
@@ -182,45 +183,9 @@ interface Exposure {
   places: Place[];
 }
 
-/** What a function body says on its own, whatever crate it is analyzed in. */
-interface BodyIndex {
-  parent: Map<Expr, Expr>;
-  /** `let` initializers and the pattern they bind. */
-  letPat: Map<Expr, Pat>;
-  bindings: Map<string, LocalBinding[]>;
-  /** Single-segment path expressions by name. */
-  uses: Map<string, Expr[]>;
-}
-
-interface FnIndex extends BodyIndex {
+interface FnIndex {
   /** Call sites resolved to functions of the crate. */
   calls: Map<Expr, CallEdge[]>;
-}
-
-/**
- * Body indexes by body. Facts are never changed once extracted except for their line numbers
- * (which the index holds by reference), so an index stays valid as long as its body lives: the
- * language server, which keeps the facts of unedited functions across edits, indexes only the
- * edited one again.
- */
-const bodyIndexes = new WeakMap<Expr, BodyIndex>();
-
-function emptyBodyIndex(): BodyIndex {
-  return { parent: new Map(), letPat: new Map(), bindings: new Map(), uses: new Map() };
-}
-
-function bodyIndex(body: Expr): BodyIndex {
-  const cached = bodyIndexes.get(body);
-  if (cached) return cached;
-  const idx = emptyBodyIndex();
-  walkExpr(body, (e, parents) => {
-    if (parents.length > 0) idx.parent.set(e, parents[parents.length - 1]);
-    if (e.k === 'block') for (const s of e.stmts) if (s.k === 'let' && s.init) idx.letPat.set(s.init, s.pat);
-    if (e.k === 'path' && e.segs.length === 1) push(idx.uses, e.segs[0], e);
-  });
-  for (const b of localBindings(body)) push(idx.bindings, b.name, b);
-  bodyIndexes.set(body, idx);
-  return idx;
 }
 
 /** Rust methods that return a view of the same value (iterators, references, guards). */
@@ -259,10 +224,8 @@ class Flow {
   index(fn: FnNode): FnIndex {
     const cached = this.indexes.get(fn);
     if (cached) return cached;
-    const body = fn.facts.body;
-    const idx: FnIndex = { ...(body ? bodyIndex(body) : emptyBodyIndex()), calls: new Map() };
+    const idx: FnIndex = { calls: new Map() };
     this.indexes.set(fn, idx);
-    if (!body) return idx;
     for (const edge of this.crate.callees(fn)) push(idx.calls, edge.site, edge);
     return idx;
   }
@@ -296,24 +259,23 @@ class Flow {
     return e.k === 'macro' && (this.api.logMacros.has(e.name) || this.api.inertMacros.has(e.name));
   }
 
-  /** The binding of `name` in effect at `at` (the closest one before it). */
-  private bindingAt(fn: FnNode, name: string, at: Span): LocalBinding | undefined {
-    let best: LocalBinding | undefined;
-    for (const b of this.index(fn).bindings.get(name) ?? []) {
-      if (before(b.span, at) && (!best || before(best.span, b.span))) best = b;
-    }
-    return best;
+  /** The local or parameter a single-segment path names, if any. */
+  private bindingOf(fn: FnNode, use: Expr): Binding | undefined {
+    return bodyBindings(fn.facts).resolved.get(use);
   }
 
   /** Uses of the binding a pattern makes. */
   private usesOfPat(fn: FnNode, n: { name: string; span: Span }): Expr[] {
-    const binding = (this.index(fn).bindings.get(n.name) ?? []).find((b) => sameSpan(b.span, n.span));
-    return binding ? this.usesOf(fn, n.name, binding) : [];
+    const scopes = bodyBindings(fn.facts);
+    const binding = scopes.all.find((b) => b.name === n.name && sameSpan(b.span, n.span));
+    return binding ? scopes.uses.get(binding) ?? [] : [];
   }
 
-  /** Uses of one binding (or of the parameter, when `binding` is undefined): not of a later shadowing one. */
-  private usesOf(fn: FnNode, name: string, binding: LocalBinding | undefined): Expr[] {
-    return (this.index(fn).uses.get(name) ?? []).filter((u) => this.bindingAt(fn, name, u.span) === binding && (!binding || before(binding.span, u.span)));
+  /** Uses of a parameter (not of a local that shadows it). */
+  private paramUses(fn: FnNode, index: number): Expr[] {
+    const scopes = bodyBindings(fn.facts);
+    const param = scopes.params.find((b) => b.paramIndex === index);
+    return param ? scopes.uses.get(param) ?? [] : [];
   }
 
   /** The argument a call site passes for parameter `index` of `target` (self excluded). */
@@ -386,20 +348,20 @@ class Flow {
       const s = this.localStruct(this.crate.env(fn).get('self'));
       return s ? [{ kind: 'owner', struct: s }] : [];
     }
-    const binding = this.bindingAt(fn, name, use.span);
-    if (binding?.origin) out.push(...this.placesOf(fn, binding.origin, depth + 1));
-    const param = binding ? -1 : this.paramIndex(fn, name);
-    if (param >= 0) {
+    const binding = this.bindingOf(fn, use);
+    if (!binding) return [];
+    if (binding.origin) out.push(...this.placesOf(fn, binding.origin, depth + 1));
+    if (binding.kind === 'param' && binding.paramIndex !== undefined) {
       for (const edge of this.crate.callers(fn)) {
-        const arg = this.argFor(edge, param);
+        const arg = this.argFor(edge, binding.paramIndex);
         if (arg) out.push(...this.placesOf(edge.from, arg, depth + 1));
       }
     }
-    const from = binding?.span ?? fn.facts.span;
-    for (const u of this.usesOf(fn, name, binding)) if (u !== use) out.push(...this.moveTargets(fn, u, depth + 1));
+    const from = binding.kind === 'param' ? fn.facts.span : binding.span;
+    for (const u of bodyBindings(fn.facts).uses.get(binding) ?? []) if (u !== use) out.push(...this.moveTargets(fn, u, depth + 1));
     out.push(...this.opaqueMacroFields(fn, name, from));
     if (out.length === 0) {
-      const s = this.localStruct(this.crate.typeOf(use, fn)) ?? (binding?.origin && this.constructedStruct(fn, binding.origin));
+      const s = this.localStruct(this.crate.typeOf(use, fn)) ?? (binding.origin && this.constructedStruct(fn, binding.origin));
       if (s) out.push({ kind: 'owner', struct: s });
     }
     return uniquePlaces(out);
@@ -443,11 +405,12 @@ class Flow {
 
   private computeMoveTargets(fn: FnNode, e: Expr, depth: number): Place[] {
     const idx = this.index(fn);
+    const scopes = bodyBindings(fn.facts);
     let cur = e;
     for (let i = 0; i < 24; i++) {
-      const p = idx.parent.get(cur);
+      const p = scopes.parent.get(cur);
       if (!p) return this.fromCallers(fn, depth, (edge) => this.moveTargets(edge.from, edge.site, depth + 1));
-      const pat = p.k === 'block' ? idx.letPat.get(cur) : undefined;
+      const pat = p.k === 'block' ? scopes.letPattern.get(cur) : undefined;
       if (pat) return this.forNames(fn, pat, (u) => this.moveTargets(fn, u, depth + 1));
       switch (p.k) {
         case 'try':
@@ -511,9 +474,7 @@ class Flow {
   }
 
   private paramTargets(target: FnNode, index: number, depth: number): Place[] {
-    const param = target.facts.params[index];
-    if (!param?.name) return [];
-    return this.usesOf(target, param.name, undefined).flatMap((u) => this.moveTargets(target, u, depth + 1));
+    return this.paramUses(target, index).flatMap((u) => this.moveTargets(target, u, depth + 1));
   }
 
   private literalStruct(fn: FnNode, path: string[]): StructNode | undefined {
@@ -549,12 +510,13 @@ class Flow {
     if (depth > limit || seen.has(key)) return undefined;
     seen.add(key);
     const idx = this.index(fn);
+    const scopes = bodyBindings(fn.facts);
     const next = (f: FnNode, x: Expr) => this.sinkWithin(f, x, depth + 1, limit, seen);
     let cur = e;
     for (let i = 0; i < 32; i++) {
-      const p = idx.parent.get(cur);
+      const p = scopes.parent.get(cur);
       if (!p) return this.returnedAddress(fn, cur, next);
-      const pat = p.k === 'block' ? idx.letPat.get(cur) : undefined;
+      const pat = p.k === 'block' ? scopes.letPattern.get(cur) : undefined;
       if (pat) return firstOf(pat.names.flatMap((n) => this.usesOfPat(fn, n)), (u) => next(fn, u));
       switch (p.k) {
         case 'try':
@@ -609,9 +571,7 @@ class Flow {
   }
 
   private paramSink(target: FnNode, index: number, next: (f: FnNode, x: Expr) => Sink | undefined): Sink | undefined {
-    const param = target.facts.params[index];
-    if (!param?.name) return undefined;
-    return firstOf(this.usesOf(target, param.name, undefined), (u) => next(target, u));
+    return firstOf(this.paramUses(target, index), (u) => next(target, u));
   }
 
   /** A returned address goes wherever the callers send it; with no caller in the crate it leaves the crate. */
@@ -714,7 +674,7 @@ class Flow {
     let inner = e;
     while (inner.k === 'unary' || inner.k === 'try') inner = inner.expr;
     if (inner.k !== 'path' || inner.segs.length !== 1) return undefined;
-    const origin = this.bindingAt(fn, inner.segs[0], inner.span)?.origin;
+    const origin = this.bindingOf(fn, inner)?.origin;
     return origin ? this.valueType(fn, origin, depth + 1) : undefined;
   }
 
@@ -761,7 +721,7 @@ class Flow {
     for (let i = 0; i < 32; i++) {
       if (cur.k === 'method' && this.isRevocableTry(cur.name)) return true;
       if (cur.k === 'path' && cur.segs.length === 1) {
-        const b = this.bindingAt(fn, cur.segs[0], cur.span);
+        const b = this.bindingOf(fn, cur);
         return !!b?.origin && this.derivedFromTry(fn, b.origin, depth + 1);
       }
       const next = cur.k === 'try' || cur.k === 'unary' ? cur.expr : cur.k === 'method' ? cur.recv : cur.k === 'seq' && cur.items.length === 1 ? cur.items[0] : undefined;

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { extractFacts } from '../src/facts/extract.js';
 import { groupCrates, type InputFile } from '../src/model/crate-graph.js';
-import { Crate, type FnNode } from '../src/model/crate.js';
+import { bodyBindings } from '../src/model/bindings.js';
+import { Crate, type FnNode, type NType } from '../src/model/crate.js';
 import { defaultApi } from '../src/model/kernel-api.js';
 
 const ROOT = path.resolve('/virtual/drivers/demo');
@@ -23,6 +24,12 @@ function fn(crate: Crate, label: string): FnNode {
   const f = crate.fns.find((x) => x.label === label);
   if (!f) throw new Error(`no fn ${label}; have ${crate.fns.map((x) => x.label).join(', ')}`);
   return f;
+}
+
+/** The type of the last binding of `name` in a function (what a use after all of them sees). */
+function localType(crate: Crate, f: FnNode, name: string): NType | undefined {
+  const b = bodyBindings(f.facts).all.filter((x) => x.name === name).pop();
+  return b && crate.bindingType(f, b);
 }
 
 describe('crate grouping', () => {
@@ -100,10 +107,10 @@ impl Drv {
 impl Regs { fn poke(&self) {} }
 `,
     });
-    const env = crate.env(fn(crate, 'Drv::go'));
-    expect(env.get('ring')?.name).toBe('CoherentAllocation');
-    expect(env.get('ring')?.args[0]?.name).toBe('u32');
-    expect(env.get('g')?.name).toBe('Regs');
+    const go = fn(crate, 'Drv::go');
+    expect(localType(crate, go, 'ring')?.name).toBe('CoherentAllocation');
+    expect(localType(crate, go, 'ring')?.args[0]?.name).toBe('u32');
+    expect(localType(crate, go, 'g')?.name).toBe('Regs');
   });
 
   it('types a let-else binding of a guard as the guarded value, not its generic argument', () => {
@@ -120,9 +127,45 @@ impl Drv {
 }
 `,
     });
-    const env = crate.env(fn(crate, 'Drv::go'));
-    expect(env.get('io')?.name).toBe('IoMem');
-    expect(env.get('r')?.name).toBe('Regs');
+    const go = fn(crate, 'Drv::go');
+    expect(localType(crate, go, 'io')?.name).toBe('IoMem');
+    expect(localType(crate, go, 'r')?.name).toBe('Regs');
+  });
+
+  it('resolves each use to its own binding: a shadowing let reads the shadowed value', () => {
+    const crate = crateOf({
+      'demo.rs': `
+struct Drv;
+impl Drv {
+    fn go(&self, dev: &Device<Bound>) {
+        let ring = CoherentAllocation::<u64>::alloc_coherent(dev, 4, GFP_KERNEL)?;
+        let addr = ring.dma_handle();
+        let ring = Devres::new(dev, ring, GFP_KERNEL)?;
+        { let addr = 0u64; use_it(addr); }
+        if let Some(addr) = other() { use_it(addr); }
+        use_it(addr);
+        ring
+    }
+}
+`,
+    });
+    const go = fn(crate, 'Drv::go');
+    const scopes = bodyBindings(go.facts);
+    const rings = scopes.all.filter((b) => b.name === 'ring');
+    const addrs = scopes.all.filter((b) => b.name === 'addr');
+    expect(rings).toHaveLength(2);
+    expect(addrs).toHaveLength(3);
+    // `ring.dma_handle()` and the `ring` argument of `Devres::new` read the allocation.
+    expect(scopes.uses.get(rings[0])!.map((u) => u.span.line)).toEqual([6, 7]);
+    // The tail `ring` is the Devres.
+    expect(scopes.uses.get(rings[1])!.map((u) => u.span.line)).toEqual([11]);
+    expect(crate.bindingType(go, rings[0])?.name).toBe('CoherentAllocation');
+    expect(crate.bindingType(go, rings[1])?.name).toBe('Devres');
+    expect(crate.bindingType(go, rings[1])?.args[0]?.name).toBe('CoherentAllocation');
+    // The outer `addr` is used once, after the inner block and the `if let` ended.
+    expect(scopes.uses.get(addrs[0])!.map((u) => u.span.line)).toEqual([10]);
+    expect(scopes.uses.get(addrs[1])!.map((u) => u.span.line)).toEqual([8]);
+    expect(scopes.uses.get(addrs[2])!.map((u) => u.span.line)).toEqual([9]);
   });
 });
 

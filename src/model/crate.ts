@@ -3,6 +3,7 @@
 import type { EnumFacts, Expr, FnFacts, ImplFacts, Span, StaticFacts, StructFacts, TypeRef } from '../facts/ir.js';
 import type { CrateFile, CrateFiles } from './crate-graph.js';
 import type { KernelApi } from './kernel-api.js';
+import { bodyBindings, unwrapsOption, type Binding } from './bindings.js';
 import { TRANSPARENT_METHODS, walkExpr } from './walk.js';
 
 /** A type after alias resolution: `name` is the canonical last segment. */
@@ -137,6 +138,7 @@ export class Crate {
   private readonly edgesFrom = new Map<FnNode, CallEdge[]>();
   private readonly edgesTo = new Map<FnNode, CallEdge[]>();
   private readonly envs = new Map<FnNode, Map<string, NType>>();
+  private readonly bindingTypes = new Map<FnNode, Map<Binding, NType | null>>();
   private lifecycles?: Map<FnNode, Lifecycle>;
   private readonly normalized = new WeakMap<TypeRef, Map<Scope, NType>>();
   private fnLookup?: FnLookup;
@@ -340,7 +342,10 @@ export class Crate {
   // -------------------------------------------------------------------------------------------
   // Local types inside function bodies
 
-  /** Types of the function's parameters and `let` bindings (flow-insensitive, best effort). */
+  /**
+   * Types of `self` and the parameters by name. Locals are typed per binding (`bindingType`); a
+   * caller that evaluates a body itself may pass a copy of this map with its own locals added.
+   */
   env(fn: FnNode): Map<string, NType> {
     const cached = this.envs.get(fn);
     if (cached) return cached;
@@ -350,38 +355,6 @@ export class Crate {
     for (const p of fn.facts.params) {
       if (p.name) env.set(p.name, this.normalize(p.type, fn.scope));
     }
-    const body = fn.facts.body;
-    if (!body) return env;
-    walkExpr(body, (e) => {
-      if (e.k === 'block') {
-        for (const s of e.stmts) {
-          if (s.k !== 'let') continue;
-          const declared = s.type ? this.normalize(s.type, fn.scope) : undefined;
-          const inferred = declared ?? (s.init ? this.typeOf(s.init, fn, env) : undefined);
-          if (!inferred) continue;
-          if (s.pat.names.length === 1) {
-            // `let Ok(io) = bar.access(dev) else { .. }`: the guard is typed already, and the
-            // generic argument of a non-Option type (`IoMem<SIZE>`) is not what the pattern binds.
-            const unwrap = s.pat.ctor && ['Some', 'Ok'].includes(s.pat.ctor[s.pat.ctor.length - 1]) && (inferred.name === 'Option' || inferred.name === 'Result');
-            env.set(s.pat.names[0].name, unwrap ? inferred.args[0] ?? inferred : inferred);
-          }
-        }
-      } else if (e.k === 'letcond') {
-        const t = this.typeOf(e.value, fn, env);
-        if (t && e.pat.names.length === 1) {
-          const unwrap = e.pat.ctor && ['Some', 'Ok'].includes(e.pat.ctor[e.pat.ctor.length - 1]);
-          env.set(e.pat.names[0].name, unwrap && (t.name === 'Option' || t.name === 'Result') ? t.args[0] ?? t : t);
-        }
-      } else if (e.k === 'method' && (this.api.revocableAccess.closure.has(e.name) || e.name === 'map' || e.name === 'and_then' || e.name === 'with_lock')) {
-        // `x.try_access_with(|inner| ..)`: the closure's parameter is the protected value.
-        const recvType = this.typeOf(e.recv, fn, env);
-        const inner = recvType && recvType.args[0];
-        const closure = e.args.find((a) => a.k === 'closure');
-        if (inner && closure && closure.k === 'closure' && closure.params[0]?.names.length === 1) {
-          env.set(closure.params[0].names[0].name, inner);
-        }
-      }
-    });
     return env;
   }
 
@@ -390,9 +363,11 @@ export class Crate {
     if (depth > 24) return undefined;
     const again = (x: Expr) => this.typeOf(x, fn, env, depth + 1);
     switch (e.k) {
-      case 'path':
-        if (e.segs.length === 1) return env.get(e.segs[0]);
-        return undefined;
+      case 'path': {
+        if (e.segs.length !== 1) return undefined;
+        const b = bodyBindings(fn.facts).resolved.get(e);
+        return (b && this.bindingType(fn, b)) ?? env.get(e.segs[0]);
+      }
       case 'field': {
         const recv = this.peel(again(e.recv));
         const s = this.structOf(recv);
@@ -424,6 +399,12 @@ export class Crate {
             const m = this.methodsOf(owner.name, fnName)[0];
             if (m?.facts.ret) return this.peelInit(this.normalize(m.facts.ret, m.scope));
             return fnName === 'new' || fnName.startsWith('new_') || fnName.startsWith('try_new') ? owner : undefined;
+          }
+          const wrapped = this.api.revocableConstructors.get(owner.name)?.get(fnName);
+          if (wrapped !== undefined && !owner.local && owner.args.length === 0 && e.args[wrapped]) {
+            // `Devres::new(dev, ring, GFP_KERNEL)`: a revocable of the wrapped value's type.
+            const inner = again(e.args[wrapped]);
+            if (inner) return { ...owner, args: [this.peelInit(inner)] };
           }
           if (this.api.allocationConstructors.get(owner.name)?.has(fnName) || (fnName === 'new' && owner.name !== '')) {
             const targs = e.callee.targs?.map((a) => this.normalize(a, fn.scope)) ?? owner.args;
@@ -458,6 +439,43 @@ export class Crate {
       case 'block': {
         const last = e.stmts[e.stmts.length - 1];
         return last && last.k === 'expr' && !last.semi ? again(last.expr) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * The type of one binding: its written type, or the type of the value it is bound from
+   * (unwrapped by `Some(x)`/`Ok(x)` patterns, the protected value for a closure handed to
+   * `try_access_with`/`map`/`and_then`). Undefined when unknown.
+   */
+  bindingType(fn: FnNode, b: Binding): NType | undefined {
+    let byBinding = this.bindingTypes.get(fn);
+    if (!byBinding) this.bindingTypes.set(fn, (byBinding = new Map()));
+    if (byBinding.has(b)) return byBinding.get(b) ?? undefined;
+    byBinding.set(b, null); // a cycle (a closure parameter typed from itself) gives unknown
+    const t = this.computeBindingType(fn, b);
+    byBinding.set(b, t ?? null);
+    return t;
+  }
+
+  private computeBindingType(fn: FnNode, b: Binding): NType | undefined {
+    if (b.kind === 'self') return fn.scope.selfType;
+    if (b.declared && (b.kind === 'param' || b.pat?.names.length === 1)) return this.normalize(b.declared, fn.scope);
+    if (!b.origin || b.pat?.names.length !== 1) return undefined;
+    const unwrap = (t: NType | undefined) => (t && unwrapsOption(b.pat) && (t.name === 'Option' || t.name === 'Result') ? t.args[0] ?? t : t);
+    switch (b.kind) {
+      case 'let':
+      case 'let-else':
+      case 'if-let':
+      case 'while-let':
+        return unwrap(this.typeOf(b.origin, fn));
+      case 'closure': {
+        const holder = b.closureHolder;
+        if (holder?.k !== 'method' || b.closure?.params[0] !== b.pat) return undefined;
+        if (!(this.api.revocableAccess.closure.has(holder.name) || holder.name === 'map' || holder.name === 'and_then' || holder.name === 'with_lock')) return undefined;
+        return this.typeOf(holder.recv, fn)?.args[0];
       }
       default:
         return undefined;
@@ -522,7 +540,7 @@ export class Crate {
     if (e.callee.k !== 'path') return [];
     const segs = e.callee.segs;
     if (segs.length === 1) {
-      if (env.has(segs[0])) return []; // a closure or function pointer in a local
+      if (env.has(segs[0]) || bodyBindings(fn.facts).resolved.has(e.callee)) return []; // a closure or function pointer in a local
       const target = this.useTarget(segs[0], fn.scope);
       const name = target ? target[target.length - 1] : segs[0];
       if (target && ['kernel', 'bindings', 'core', 'alloc'].includes(target[0])) return [];

@@ -1,6 +1,6 @@
 // Generic traversal of the expression IR. Depth is bounded by the extractor (MAX_DEPTH), so
 // plain recursion here cannot overflow.
-import type { Expr, PatBinding, Span } from '../facts/ir.js';
+import type { Expr } from '../facts/ir.js';
 
 /** Calls `f` on each direct sub-expression, in evaluation order (roughly), without allocating. */
 export function forEachChild(e: Expr, f: (c: Expr) => void): void {
@@ -196,39 +196,4 @@ export function calleeName(e: Expr): string | undefined {
   if (e.k === 'method') return e.name;
   if (e.k === 'call' && e.callee.k === 'path') return e.callee.segs[e.callee.segs.length - 1];
   return undefined;
-}
-
-/** A name bound inside a function body, with the expression its value comes from. */
-export interface LocalBinding {
-  name: string;
-  /** Where the name is bound (in its pattern). */
-  span: Span;
-  /**
-   * The value: a `let` initializer, an `if let`/`while let` scrutinee, a `for` iterable, a
-   * `match` scrutinee, or for a closure parameter the receiver of the method the closure is
-   * handed to (`x.try_access_with(|v| ..)`, `it.map(|v| ..)`). Undefined when unknown.
-   */
-  origin?: Expr;
-  via: 'let' | 'if-let' | 'for' | 'match' | 'closure';
-}
-
-/** Every local binding in a body (flow-insensitive: shadowed names appear once per binding). */
-export function localBindings(body: Expr): LocalBinding[] {
-  const out: LocalBinding[] = [];
-  const add = (names: readonly PatBinding[], origin: Expr | undefined, via: LocalBinding['via']) => {
-    for (const n of names) out.push({ name: n.name, span: n.span, origin, via });
-  };
-  walkExpr(body, (e, parents) => {
-    if (e.k === 'block') {
-      for (const s of e.stmts) if (s.k === 'let') add(s.pat.names, s.init, 'let');
-    } else if (e.k === 'letcond') add(e.pat.names, e.value, 'if-let');
-    else if (e.k === 'loop' && e.pat) add(e.pat.names, e.iter, 'for');
-    else if (e.k === 'match') for (const arm of e.arms) add(arm.pat.names, e.value, 'match');
-    else if (e.k === 'closure') {
-      const parent = parents[parents.length - 1];
-      const origin = parent && parent.k === 'method' && parent.args.includes(e) ? parent.recv : undefined;
-      for (const p of e.params) add(p.names, origin, 'closure');
-    }
-  });
-  return out;
 }
