@@ -162,7 +162,9 @@ export function stopCovers(stop: Stop, consumers: readonly AddressConsumer[], ad
 
 function sameObject(c: Extract<AddressConsumer, { kind: 'object' }>, stop: Extract<Stop, { scope: 'object' }>): boolean {
   if (c.type?.name && stop.type?.name) return c.type.name === stop.type.name;
-  return !!c.text && c.text === stop.text;
+  // `chan` in probe() and `this.chan` in unbind(): the same field or local, by its last name.
+  const last = (text?: string) => text?.split('.').pop();
+  return !!c.text && last(c.text) === last(stop.text);
 }
 
 /** Why a stop seen on the removal path does not stop this buffer's consumers. */

@@ -161,12 +161,23 @@ function addExtent(facts: FileFacts, kind: string, name: string, node: SyntaxNod
   facts.items.push({ kind, name, span, leadLine } satisfies ItemExtent);
 }
 
+/**
+ * `#[cfg(test)]` items and KUnit test modules (`#[kunit_tests(..)]`) are never part of the
+ * driver module: they are left out of the facts.
+ */
+function isTestOnly(node: SyntaxNode): boolean {
+  return attrsBefore(node).attrs.some((a) => /^cfg\s*\(\s*test\s*\)$/.test(a) || /^kunit_tests\b/.test(a));
+}
+
 function walkItems(container: SyntaxNode, mod: string[], facts: FileFacts, ctx: Ctx, depth: number): void {
   if (depth > 32) {
     ctx.state.truncated = true;
     return;
   }
   for (const node of container.namedChildren) {
+    // An out-of-line `#[cfg(test)] mod tests;` is kept (marked) so that its file is known to
+    // belong to the crate; every other test-only item is left out.
+    if (node.type.endsWith('_item') && isTestOnly(node) && !(node.type === 'mod_item' && !node.childForFieldName('body'))) continue;
     switch (node.type) {
       case 'function_item': {
         const fn = extractFn(node, mod, ctx);
@@ -240,7 +251,7 @@ function walkItems(container: SyntaxNode, mod: string[], facts: FileFacts, ctx: 
         const name = nameOf(node);
         const body = node.childForFieldName('body');
         const pathAttr = attrsBefore(node).attrs.map((a) => /^path\s*=\s*"([^"]*)"/.exec(a)?.[1]).find((p) => p !== undefined);
-        facts.mods.push({ name, inline: !!body, pathAttr, span: spanOf(node, ctx), mod });
+        facts.mods.push({ name, inline: !!body, pathAttr, span: spanOf(node, ctx), mod, ...(body || !isTestOnly(node) ? {} : { testOnly: true }) });
         if (body) {
           addExtent(facts, 'mod', name, node, ctx);
           walkItems(body, [...mod, name], facts, ctx, depth + 1);

@@ -3,7 +3,7 @@
 // facts can be cached by content hash and produced in worker threads.
 
 /** Bump when the shape or meaning of the facts changes: it invalidates cached facts. */
-export const FACTS_VERSION = 1;
+export const FACTS_VERSION = 2;
 
 /** 1-based lines, 1-based columns counted in UTF-16 code units (as editors and LSP do). */
 export interface Span {
@@ -185,6 +185,8 @@ export interface ModFacts {
   /** `mod x { ... }` (true) or `mod x;` (false). */
   inline: boolean;
   pathAttr?: string;
+  /** `#[cfg(test)] mod tests;`: the file is test code, not part of the driver. */
+  testOnly?: true;
   span: Span;
   /** Enclosing inline module path. */
   mod: string[];

@@ -12,6 +12,8 @@ export interface InputFile {
 export interface CrateFile extends InputFile {
   /** Module path of the file inside its crate ([] for the root). */
   modPath: string[];
+  /** Reached through a `#[cfg(test)]` module: test code, not part of the driver. */
+  testOnly?: boolean;
 }
 
 export interface CrateFiles {
@@ -47,7 +49,7 @@ export function moduleCandidates(fileAbs: string, inline: string[], name: string
 export function groupCrates(files: InputFile[]): CrateFiles[] {
   const byAbs = new Map(files.map((f) => [f.absPath, f]));
   const parentOf = new Map<string, { parent: string; name: string[] }>();
-  const childrenOf = new Map<string, { abs: string; name: string[] }[]>();
+  const childrenOf = new Map<string, { abs: string; name: string[]; testOnly: boolean }[]>();
   for (const f of files) {
     for (const m of f.facts.mods) {
       if (m.inline) continue;
@@ -55,7 +57,7 @@ export function groupCrates(files: InputFile[]): CrateFiles[] {
       if (!target || parentOf.has(target)) continue;
       parentOf.set(target, { parent: f.absPath, name: [...m.mod, m.name] });
       if (!childrenOf.has(f.absPath)) childrenOf.set(f.absPath, []);
-      childrenOf.get(f.absPath)!.push({ abs: target, name: [...m.mod, m.name] });
+      childrenOf.get(f.absPath)!.push({ abs: target, name: [...m.mod, m.name], testOnly: !!m.testOnly });
     }
   }
   const crates: CrateFiles[] = [];
@@ -71,6 +73,7 @@ export function groupCrates(files: InputFile[]): CrateFiles[] {
         if (assigned.has(child.abs)) continue;
         assigned.add(child.abs);
         const cf: CrateFile = { ...byAbs.get(child.abs)!, modPath: [...cur.modPath, ...child.name] };
+        if (cur.testOnly || child.testOnly) cf.testOnly = true;
         crate.files.push(cf);
         queue.push(cf);
       }

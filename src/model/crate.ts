@@ -117,6 +117,8 @@ export interface OwnershipStep {
 const GUARD_METHODS = new Set(['try_access', 'access', 'lock', 'try_lock', 'lock_irqsave', 'try_access_with_guard', 'borrow', 'borrow_mut', 'get', 'get_mut', 'as_ref', 'as_mut', 'unwrap', 'expect', 'as_deref', 'as_deref_mut', 'deref', 'deref_mut']);
 /** Types seen through when looking for the type a method is called on. */
 const DEREF_TYPES = new Set(['Option', 'Result', 'KBox', 'Box', 'Arc', 'Pin', 'Devres', 'Revocable', 'Mutex', 'SpinLock', 'ARef', 'RevocableGuard', 'Guard', 'LockedBy', 'UniqueArc', 'ArcBorrow', 'RefCell', 'Cell', 'UnsafeCell', 'ManuallyDrop', 'MaybeUninit', 'Opaque', 'CondVar', 'Ref', 'RefMut', 'MutexGuard', 'SpinLockGuard', 'Rc']);
+/** Associated functions of a type outside the crate that give a value of that type (`Clk::get(..)?`). */
+const EXTERNAL_CONSTRUCTOR = /^(new|try_new|request|get|create|acquire|open)(_|$)/;
 /** Collections whose first generic argument is the element type. */
 const COLLECTION_TYPES = new Set(['KVec', 'Vec', 'VecDeque', 'ArrayVec']);
 /** Method names so common that an unresolved receiver must not be guessed from the name alone. */
@@ -148,7 +150,8 @@ export class Crate {
     readonly api: KernelApi,
   ) {
     this.root = files.root;
-    this.files = files.files;
+    // Test modules are compiled only for tests: they are never part of the driver.
+    this.files = files.files.filter((f) => !f.testOnly);
     this.index();
     this.buildCallGraph();
     this.findDrivers();
@@ -406,7 +409,7 @@ export class Crate {
             const inner = again(e.args[wrapped]);
             if (inner) return { ...owner, args: [this.peelInit(inner)] };
           }
-          if (this.api.allocationConstructors.get(owner.name)?.has(fnName) || (fnName === 'new' && owner.name !== '')) {
+          if (this.api.allocationConstructors.get(owner.name)?.has(fnName) || (fnName === 'new' && owner.name !== '') || (!owner.local && EXTERNAL_CONSTRUCTOR.test(fnName) && /^[A-Z]/.test(owner.name))) {
             const targs = e.callee.targs?.map((a) => this.normalize(a, fn.scope)) ?? owner.args;
             return { ...owner, args: targs.length > 0 ? targs : owner.args };
           }
