@@ -8,6 +8,8 @@ import type { DmaRule, RuleContext } from '../src/lint/context.js';
 import type { Location, RuleFinding } from '../src/lint/types.js';
 import type { Crate, FnNode, NType, OwnershipStep } from '../src/model/crate.js';
 import type { KernelApi } from '../src/model/kernel-api.js';
+import { kernelPredicates } from '../src/model/kernel-predicates.js';
+import { valueFlow } from '../src/model/value-flow.js';
 import { bodyNames, walkExpr } from '../src/model/walk.js';
 
 export const rule: DmaRule = {
@@ -150,6 +152,7 @@ const ITER_METHODS = new Set(['iter', 'iter_mut', 'into_iter', 'enumerate']);
 /** Core conversions and arithmetic helpers that pass a value on. */
 const VALUE_CONVERSIONS = new Set(['from', 'try_from', 'into', 'try_into', 'min', 'max', 'clamp', 'to_le', 'to_be', 'from_le', 'from_be', 'unwrap_or', 'unwrap_or_default', 'unwrap_or_else']);
 /** Result types that cannot carry an address on. */
+const INTEGER_TYPES = new Set(['u32', 'u64', 'usize', 'u128']);
 const NON_DATA_TYPES = new Set(['bool', 'char', 'str', 'CStr', 'String', 'Error']);
 /** Arithmetic whose result is a count or an index, not an address (`(addr - base) / SIZE`, `addr % ALIGN`). */
 const NON_ADDRESS_ARITHMETIC = new Set(['/', '%', '*']);
@@ -182,10 +185,21 @@ function isDmaBuffer(api: KernelApi, t: NType): boolean {
  */
 function addressPath(crate: Crate, t: NType): OwnershipStep[] | undefined {
   const api = crate.api;
+  const byOrigin = valueFlow(crate).addressFields();
   const hit = crate
-    .ownedPaths(t, (x) => isAddress(api, x) || isDmaBuffer(api, x))
-    .find((p) => isAddress(api, p.found) && p.steps.length <= MAX_STRUCT_LEVELS);
+    .ownedPaths(t, (x) => isAddress(api, x) || isDmaBuffer(api, x) || isInteger(x))
+    .find((p) => (isAddress(api, p.found) || carriesAddress(byOrigin, p.steps)) && p.steps.length <= MAX_STRUCT_LEVELS);
   return hit?.steps;
+}
+
+/** A plain integer field that some code fills with a DMA address (`base: u64` set from `dma_handle()`). */
+function carriesAddress(byOrigin: ReadonlySet<string>, steps: OwnershipStep[]): boolean {
+  const last = steps[steps.length - 1];
+  return !!last && byOrigin.has(`${last.struct.name}.${last.field}`);
+}
+
+function isInteger(t: NType): boolean {
+  return t.kind === 'path' && !t.local && INTEGER_TYPES.has(t.name);
 }
 
 /** The first kernel revocable wrapper written in `t` (through generic arguments) whose value holds a DMA address. */
@@ -725,6 +739,13 @@ class GuardFlow {
     return this.typeIn(e);
   }
 
+  /** `g.base` where `base` is an integer field that some code fills with a DMA address. */
+  private fieldCarriesAddress(e: Expr): boolean {
+    if (e.k !== 'field') return false;
+    const owner = this.crate.structOf(this.crate.peel(this.typeIn(e.recv)));
+    return !!owner && valueFlow(this.crate).addressFields().has(`${owner.name}.${e.name}`);
+  }
+
   private isAddressValue(t: NType | undefined): boolean {
     let cur = t;
     for (let i = 0; cur && i < 4; i++) {
@@ -747,7 +768,7 @@ class GuardFlow {
     }
     if (e.k === 'field' || e.k === 'index') {
       const guard = this.derivedGuard(e);
-      return guard && this.isAddressValue(this.typeIn(e)) ? { source: e, guard } : undefined;
+      return guard && (this.isAddressValue(this.typeIn(e)) || this.fieldCarriesAddress(e)) ? { source: e, guard } : undefined;
     }
     if (e.k === 'unary' && e.op === '*') {
       const guard = this.derivedGuard(e.expr);
@@ -827,19 +848,16 @@ class GuardFlow {
     return out;
   }
 
-  /** A register write (distinctive names always; shared names only with an MMIO handle involved). */
+  /**
+   * A register write (the model's predicate: distinctive names always, shared names with an MMIO
+   * handle or a register-block newtype involved), a CPU write into DMA memory, or, for a shared
+   * name on a receiver that carries the address, a write that hands it on.
+   */
   private deviceWrite(e: Extract<Expr, { k: 'method' }>, recvTaint: Taint | undefined): 'device' | 'dma-memory' | undefined {
-    const api = this.api;
-    const shared = api.registerWriteMethods.has(e.name);
-    if (api.mmioWriteMethods.has(e.name) && !shared) return 'device';
-    if (!shared && !api.mmioWriteMethods.has(e.name)) return undefined;
-    const isMmio = (x: Expr) => {
-      const t = this.crate.peel(this.typeIn(x));
-      return !!t && t.kind === 'path' && !t.local && api.mmioTypes.has(t.name);
-    };
-    if (isMmio(e.recv) || e.args.some(isMmio)) return 'device';
-    const recv = this.crate.peel(this.typeIn(e.recv));
-    if (recv && !recv.local && api.dmaBufferTypes.has(recv.name)) return 'dma-memory';
+    const is = kernelPredicates(this.crate);
+    if (is.registerWrite(this.fn, e)) return 'device';
+    if (!this.api.registerWriteMethods.has(e.name) && !this.api.mmioWriteMethods.has(e.name)) return undefined;
+    if (is.isDmaMemoryWrite(this.fn, e)) return 'dma-memory';
     return recvTaint ? 'device' : undefined;
   }
 

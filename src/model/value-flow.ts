@@ -8,7 +8,7 @@ import { bodyBindings, type Binding } from './bindings.js';
 import type { CallEdge, Crate, FnNode, NType, OwnershipStep, StructNode } from './crate.js';
 import { kernelPredicates, type KernelPredicates } from './kernel-predicates.js';
 import type { KernelApi } from './kernel-api.js';
-import { forEachChild, TRANSPARENT_METHODS } from './walk.js';
+import { bodyNames, forEachChild, TRANSPARENT_METHODS } from './walk.js';
 
 /** Where a value lives: a field of a crate struct, or some value of a crate type. */
 export type Place = { kind: 'field'; struct: StructNode; field: string } | { kind: 'owner'; struct: StructNode };
@@ -17,6 +17,8 @@ export type Place = { kind: 'field'; struct: StructNode; field: string } | { kin
 export interface Sink {
   fn: FnNode;
   expr: Expr;
+  /** The operand of `expr` the value arrived through (a struct literal's field value, an assigned value). */
+  from?: Expr;
 }
 
 interface FnIndex {
@@ -63,6 +65,7 @@ export class ValueFlow {
   private readonly placeMemo = new Map<Expr, Place[]>();
   private readonly moveMemo = new Map<Expr, Place[]>();
   private readonly rawBindingCallers = new Map<FnNode, boolean>();
+  private addressFieldKeys?: Set<string>;
 
   readonly api: KernelApi;
   readonly is: KernelPredicates;
@@ -415,7 +418,7 @@ export class ValueFlow {
         case 'return':
           return this.returnedAddress(fn, p, next);
         default:
-          return { fn, expr: p }; // a struct field, an assignment, an array element: stored for later
+          return { fn, expr: p, from: cur }; // a struct field, an assignment, an array element: stored for later
       }
     }
     return undefined;
@@ -430,6 +433,43 @@ export class ValueFlow {
     const callers = this.crate.callers(fn);
     if (callers.length === 0) return { fn, expr: at };
     return firstOf(callers, (edge) => next(edge.from, edge.site));
+  }
+
+  /**
+   * Struct fields that hold a DMA address by origin, whatever their type: a `u64` initialized
+   * with `ring.dma_handle()` (in a literal or by assignment) carries an address like a
+   * `DmaAddress` does. Keys are `Struct.field`.
+   */
+  addressFields(): ReadonlySet<string> {
+    if (this.addressFieldKeys) return this.addressFieldKeys;
+    const keys = new Set<string>();
+    this.addressFieldKeys = keys;
+    for (const fn of this.crate.fns) {
+      const body = fn.facts.body;
+      if (!body || ![...bodyNames(body).methods].some((name) => this.api.dmaAddressMethods.has(name))) continue;
+      const visit = (e: Expr): void => {
+        if (this.isTextMacro(e)) return;
+        if (e.k === 'method' && this.api.dmaAddressMethods.has(e.name) && !(this.index(fn).calls.get(e) ?? []).length) {
+          const sink = this.addressSink(fn, e);
+          for (const place of sink ? this.storedPlaces(sink) : []) if (place.kind === 'field') keys.add(`${place.struct.name}.${place.field}`);
+        }
+        forEachChild(e, visit);
+      };
+      visit(body);
+    }
+    return keys;
+  }
+
+  /** The field a stored value lands in: `Self { addr }`, `self.addr = addr`. */
+  private storedPlaces(sink: Sink): Place[] {
+    const { fn, expr, from } = sink;
+    if (expr.k === 'struct') {
+      const field = expr.fields.find((f) => f.value === from);
+      const s = field && this.literalStruct(fn, expr.path);
+      return field && s ? [{ kind: 'field', struct: s, field: field.name }] : [];
+    }
+    if (expr.k === 'assign' && expr.value === from) return this.placesOf(fn, expr.target);
+    return [];
   }
 
   /** Whether a place denotes the buffer at the end of an ownership path (or one of its owners). */
