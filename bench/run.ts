@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { triggerMatcher, triggerNames } from '../src/facts/prescan.js';
+import { triggerMatcher, triggerNames } from '../src/lint/prescan.js';
 import { defaultApi } from '../src/model/kernel-api.js';
 import { buildCorpus, type CorpusManifest } from './corpus.js';
 

@@ -9,8 +9,8 @@
 // 2. every static and every type that can outlive the binding (module type, work item, timer,
 //    file private data) is searched, through fields and wrappers, for coherent memory it owns.
 import type { Expr, Span, Stmt } from '../src/facts/ir.js';
-import type { DmaRule, RuleContext } from '../src/lint/context.js';
-import type { Location, RuleFinding } from '../src/lint/types.js';
+import type { DmaRule, RuleContext } from '../src/rule/api.js';
+import type { Location, RuleFinding } from '../src/rule/api.js';
 import type { Crate, FnNode, Lifecycle, NType, OwnershipStep, StaticNode, StructNode } from '../src/model/crate.js';
 import { defaultApi, type UnboundContextKind } from '../src/model/kernel-api.js';
 import { bodyNames, fieldChain, walkExpr } from '../src/model/walk.js';

@@ -4,8 +4,8 @@
 // `Revocable`/`Devres`. The flow part follows, inside each function, the addresses taken out of a
 // revocable guard over DMA memory and reports those that reach the device or outlive the guard.
 import type { Expr, Pat, Span, Stmt } from '../src/facts/ir.js';
-import type { DmaRule, RuleContext } from '../src/lint/context.js';
-import type { Location, RuleFinding } from '../src/lint/types.js';
+import type { DmaRule, RuleContext } from '../src/rule/api.js';
+import type { Location, RuleFinding } from '../src/rule/api.js';
 import type { Crate, FnNode, NType, OwnershipStep } from '../src/model/crate.js';
 import type { KernelApi } from '../src/model/kernel-api.js';
 import { kernelPredicates } from '../src/model/kernel-predicates.js';

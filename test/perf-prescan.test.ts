@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RULES } from '../rules/index.js';
 import { buildCorpus } from '../bench/corpus.js';
-import { moduleNamesIn, planComponents, triggerMatcher, triggerNames } from '../src/facts/prescan.js';
+import { moduleNamesIn, planComponents, triggerMatcher, triggerNames } from '../src/lint/prescan.js';
 import { lintPaths } from '../src/lint/run.js';
 import { apiWithConfig, defaultApi } from '../src/model/kernel-api.js';
 import { fixtureCases } from './fixture-harness.js';

@@ -6,8 +6,8 @@
 // impls that run before the buffer is freed) is scanned in order for a hardware stop and for
 // an explicit release of the buffer.
 import type { Expr } from '../../src/facts/ir.js';
-import type { DmaRule, RuleContext } from '../../src/lint/context.js';
-import type { Location, RuleFinding } from '../../src/lint/types.js';
+import type { DmaRule, RuleContext } from '../../src/rule/api.js';
+import type { Location, RuleFinding } from '../../src/rule/api.js';
 import type { DriverNode, FnNode, NType, OwnershipStep } from '../../src/model/crate.js';
 import { removalSteps, type RemovalStep } from '../../src/model/removal-path.js';
 import { MAX_FLOW_DEPTH, valueFlow, type Place, type Sink, type ValueFlow } from '../../src/model/value-flow.js';

@@ -2,10 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import { RULES } from '../../rules/index.js';
 import { loadConfig, makePathFilter, findConfigFile } from '../config/load.js';
 import { ConfigError, type DmalintConfig } from '../config/types.js';
-import { allRuleMetas, suggestRule } from '../lint/registry.js';
+import { allRuleMetas, RULES, suggestRule } from '../lint/registry.js';
 import { createFactsSource, type FactsSource } from '../facts/source.js';
 import { hasUncheckedInput, joinSourceTexts, lintPaths, UsageError } from '../lint/run.js';
 import type { Finding, FileNotice, LintResult, SourceTexts } from '../lint/types.js';

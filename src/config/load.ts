@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type picomatchType from 'picomatch';
 import type * as smolToml from 'smol-toml';
-import type { Level } from '../lint/types.js';
+import type { Level } from '../rule/api.js';
 import { ConfigError, type ApiConfig, type DmalintConfig } from './types.js';
 import { editDistance } from './edit-distance.js';
 

@@ -1,4 +1,4 @@
-import type { Level } from '../lint/types.js';
+import type { Level } from '../rule/api.js';
 
 /**
  * The effective configuration. `dmalint.toml` (see docs/configuration.md) maps onto this:

@@ -1,8 +1,11 @@
-// All rule metadata, for the CLI, reports and the language server.
+// The one place that imports the rules: their checks for the engine, their metadata for the
+// CLI, reports and the language server.
 import { RULES } from '../../rules/index.js';
 import { BUILTIN_METAS } from './builtin-rules.js';
 import { editDistance } from '../config/edit-distance.js';
 import type { RuleMeta } from './types.js';
+
+export { RULES };
 
 export function allRuleMetas(): RuleMeta[] {
   return [...RULES.map((r) => r.meta), ...BUILTIN_METAS];

@@ -1,7 +1,7 @@
 // The whole pipeline for the CLI: find files, read them, extract facts, analyze, collect notices.
 import * as path from 'node:path';
-import { analysisFingerprint, checkRun, WARM_UP_FILES } from '../facts/pipeline.js';
-import { planComponents, triggerMatcher, triggerNames, wholePlan } from '../facts/prescan.js';
+import { analysisFingerprint, checkRun, WARM_UP_FILES } from './pipeline.js';
+import { planComponents, triggerMatcher, triggerNames, wholePlan } from './prescan.js';
 import { inlineFactsSource, type FactsSource } from '../facts/source.js';
 import type { KernelApi } from '../model/kernel-api.js';
 import { analyze } from './analyze.js';
@@ -23,7 +23,7 @@ export interface LintOptions {
   filter?: (absPath: string) => boolean;
   followSymlinks?: boolean;
   factsSource?: FactsSource;
-  /** Skip crates that name no DMA API (see src/facts/prescan.ts). Default: true. */
+  /** Skip crates that name no DMA API (see src/lint/prescan.ts). Default: true. */
   prescan?: boolean;
   /** Called with (done, total) while facts are extracted. */
   onProgress?: (done: number, total: number) => void;

@@ -1,72 +1,16 @@
 import type { Span } from '../facts/ir.js';
+import type { Level, Location, RuleFinding, Severity } from '../rule/api.js';
 
-/** Configured level of a rule. `allow` turns it off. */
-export type Level = 'allow' | 'warn' | 'deny';
-/** Level of a reported finding. */
-export type Severity = 'warn' | 'deny';
+export type { Level, Location, Rule, RuleContext, DmaRule, RuleExample, RuleFinding, RuleMeta, Severity } from '../rule/api.js';
+export { DOCS_BASE_URL, ruleDocUrl } from '../rule/api.js';
 
-export interface Location {
-  /** Path as shown to the user: relative to the working directory when inside it, else absolute. */
-  file: string;
-  span: Span;
-  message?: string;
-}
-
-export interface Finding {
-  rule: string;
+/** A rule's finding with its level and suppression state, as the engine reports it. */
+export interface Finding extends RuleFinding {
   level: Severity;
-  /** Lowercase, the fact first (rustc's voice). */
-  message: string;
-  primary: Location;
-  related: Location[];
   /** Extra `= note:` lines that have no location. */
   notes: string[];
-  help?: string;
-  /** The item the primary location is in (`impl Driver for Foo`, `fn probe`), for fingerprints. */
-  item?: string;
   /** Present when a `dmalint-allow` comment covers this finding. */
   suppression?: { reason: string; location: Location };
-}
-
-/** What a rule returns; the engine adds the level and the suppression state. */
-export type RuleFinding = Omit<Finding, 'level' | 'suppression' | 'notes'> & { notes?: string[] };
-
-export interface RuleExample {
-  title: string;
-  code: string;
-}
-
-export interface RuleMeta {
-  id: string;
-  defaultLevel: Level;
-  /** One line, lowercase, no final period. */
-  summary: string;
-  /** Markdown: what it does. */
-  whatItDoes: string;
-  /** Markdown: why it is a bug. */
-  whyBad: string;
-  /** Code that the rule reports. */
-  badExamples: RuleExample[];
-  /** The fixed code. */
-  goodExamples: RuleExample[];
-  /** Markdown: how to fix. */
-  howToFix: string;
-  /** Markdown: what the rule does not see. */
-  limits: string;
-  tags: string[];
-  links: { title: string; url: string }[];
-}
-
-export interface Rule<Ctx = unknown> {
-  meta: RuleMeta;
-  check(ctx: Ctx): RuleFinding[];
-}
-
-/** Where the rule documentation lives in the repository (SARIF helpUri, LSP codeDescription). */
-export const DOCS_BASE_URL = 'https://github.com/dmalint/dmalint/blob/main/docs/rules/';
-
-export function ruleDocUrl(id: string): string {
-  return `${DOCS_BASE_URL}${id}.md`;
 }
 
 /** Diagnostics that are not findings of a rule: unreadable files, syntax errors, bad suppressions. */

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Diagnostic, TextDocumentContentChangeEvent } from 'vscode-languageserver';
-import { RULES } from '../../rules/index.js';
+import { RULES } from '../lint/registry.js';
 import { CONFIG_FILE_NAME } from '../config/load.js';
 import type { ConfigError } from '../config/types.js';
 import { extractFacts } from '../facts/extract.js';

@@ -1,6 +1,5 @@
 // What dmalint knows of the kernel's Rust API, across versions. Rules read this module; they do
 // not spell kernel names themselves. `dmalint.toml` [api] extends it (see withConfig).
-import type { ApiConfig } from '../config/types.js';
 
 export interface KernelApi {
   /** Coherent DMA allocation types (all eras). */
@@ -112,9 +111,10 @@ const DEFAULT_API = {
     'write8_relaxed', 'write16_relaxed', 'write32_relaxed', 'write64_relaxed',
     'try_write8', 'try_write16', 'try_write32', 'try_write64',
     'try_write8_relaxed', 'try_write16_relaxed', 'try_write32_relaxed', 'try_write64_relaxed',
-    'write', 'try_write',
+    'write', 'try_write', 'write_reg', 'try_write_reg',
   ],
-  quiesceWords: ['stop', 'halt', 'quiesce', 'reset', 'disable', 'shutdown', 'unregister', 'teardown', 'clear_master', 'free_irq', 'suspend', 'flr', 'fence', 'drain', 'unmap', 'power_off', 'poweroff'],
+  // Releasing an interrupt (`free_irq`) or unmapping a buffer stops no engine: not stop words.
+  quiesceWords: ['stop', 'halt', 'quiesce', 'reset', 'disable', 'shutdown', 'unregister', 'teardown', 'clear_master', 'suspend', 'flr', 'fence', 'drain', 'power_off', 'poweroff'],
   logMacros: [
     'dev_emerg', 'dev_alert', 'dev_crit', 'dev_err', 'dev_warn', 'dev_notice', 'dev_info', 'dev_dbg',
     'pr_emerg', 'pr_alert', 'pr_crit', 'pr_err', 'pr_warn', 'pr_notice', 'pr_info', 'pr_debug', 'pr_devel', 'pr_cont',
@@ -210,8 +210,22 @@ export function defaultApi(): KernelApi {
   };
 }
 
-/** The default API extended with a config's [api] table. */
-export function apiWithConfig(config: ApiConfig | undefined): KernelApi {
+/**
+ * Names a project adds to the kernel API (dmalint.toml's [api] table has this shape; the model
+ * does not depend on the config format).
+ */
+export interface ApiExtensions {
+  quiesceFunctions: readonly string[];
+  /** "Type::function" */
+  allocationConstructors: readonly string[];
+  dmaBufferTypes: readonly string[];
+  /** "Trait::method" */
+  boundMethods: readonly string[];
+  unboundMethods: readonly string[];
+}
+
+/** The default API extended with a project's names. */
+export function apiWithConfig(config: ApiExtensions | undefined): KernelApi {
   const api = defaultApi();
   if (!config) return api;
   for (const name of config.quiesceFunctions) api.quiesceFunctions.add(name);

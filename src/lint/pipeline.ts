@@ -2,13 +2,13 @@
 // be analyzed as soon as the facts of its files are in, while workers extract the next ones, and
 // its findings can be cached under the contents of its files.
 import { createHash } from 'node:crypto';
-import type { Finding, Level } from '../lint/types.js';
+import type { Finding, Level } from './types.js';
 import type { InputFile } from '../model/crate-graph.js';
 import type { KernelApi } from '../model/kernel-api.js';
-import { digestOf, sha256 } from './cache.js';
-import type { Span } from './ir.js';
+import { digestOf, sha256 } from '../facts/cache.js';
+import type { Span } from '../facts/ir.js';
 import type { Plan } from './prescan.js';
-import type { FactsSource } from './source.js';
+import type { FactsSource } from '../facts/source.js';
 
 export interface PipelineFile {
   absPath: string;
