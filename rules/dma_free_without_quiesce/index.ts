@@ -142,7 +142,7 @@ function check({ crate, api }: RuleContext): RuleFinding[] {
   const flow = valueFlow(crate);
   const exposures = findExposures(flow);
   if (exposures.length === 0) return out;
-  const addressRegisters = new Set(exposures.flatMap((x) => (x.consumer.kind === 'register' && x.consumer.register ? [x.consumer.register] : [])));
+  const addressRegisters = new Set(exposures.flatMap((x) => x.consumers.flatMap((c) => (c.kind === 'register' && c.register ? [c.register] : []))));
   const isBuffer = (t: NType) => !t.local && api.dmaBufferTypes.has(t.name);
   for (const driver of crate.drivers) {
     // One finding per outer field and per buffer: a buffer shared by two fields (an `Arc`) is
@@ -155,7 +155,7 @@ function check({ crate, api }: RuleContext): RuleFinding[] {
       if (!outer || reported.has(outer.field) || reportedBuffers.has(bufferKey(inner))) continue;
       const exposed = exposures.filter((x) => x.places.some((p) => flow.placeOnPath(p, path.steps)));
       if (exposed.length === 0) continue;
-      const consumers = exposed.map((x) => x.consumer);
+      const consumers = exposed.flatMap((x) => x.consumers);
       const steps = removalSteps(crate, driver, path.steps);
       const events = steps.flatMap((s) => removalEvents(flow, s, path.steps, MAX_FLOW_DEPTH));
       // A stop that does not reach this buffer's consumers is evidence, not a stop.
@@ -176,8 +176,11 @@ function check({ crate, api }: RuleContext): RuleFinding[] {
 interface Exposure {
   fn: FnNode;
   site: Extract<Expr, { k: 'method' }>;
+  /** The nearest place the address goes, for the report. */
   sink: Sink;
   consumer: AddressConsumer;
+  /** Everything that receives the address (both halves of a split write, every caller's use). */
+  consumers: AddressConsumer[];
   places: Place[];
 }
 
@@ -191,7 +194,10 @@ function findExposures(flow: ValueFlow): Exposure[] {
       if (flow.isTextMacro(e)) return; // whatever is computed in a log or stringify! only reaches text
       if (e.k === 'method' && flow.api.dmaAddressMethods.has(e.name) && !(idx.calls.get(e) ?? []).length) {
         const sink = flow.addressSink(fn, e);
-        if (sink) out.push({ fn, site: e, sink, consumer: addressConsumer(flow, sink), places: flow.placesOf(fn, e.recv) });
+        if (sink) {
+          const consumers = flow.addressSinks(fn, e).map((x) => addressConsumer(flow, x));
+          out.push({ fn, site: e, sink, consumer: addressConsumer(flow, sink), consumers, places: flow.placesOf(fn, e.recv) });
+        }
       }
       forEachChild(e, visit);
     };

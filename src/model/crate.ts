@@ -231,6 +231,12 @@ export class Crate {
     const candidates: (StructNode | EnumNode)[] = [...(this.structs.get(name) ?? []), ...(this.enums.get(name) ?? [])];
     if (candidates.length === 0) return undefined;
     if (candidates.length === 1) return candidates[0];
+    // `use crate::falcon::gsp::Gsp as GspFalcon`: the module path written picks among types of one name.
+    if (path.length > 1 && path[0] === 'crate') {
+      const written = path.slice(1, -1).join('::');
+      const exact = candidates.find((c) => c.modPath.join('::') === written);
+      if (exact) return exact;
+    }
     const here = [...scope.file.modPath, ...scope.mod].join('::');
     return candidates.find((c) => c.modPath.join('::') === here) ?? candidates.find((c) => c.file === scope.file) ?? candidates[0];
   }

@@ -353,25 +353,46 @@ export class ValueFlow {
   addressSink(fn: FnNode, e: Expr): Sink | undefined {
     // Iterative deepening: the sink reported is the one fewest steps away.
     for (let limit = 0; limit <= MAX_DEPTH; limit++) {
-      const sink = this.sinkWithin(fn, e, 0, limit, new Set());
+      const sink = this.sinksWithin(fn, e, 0, limit, new Set(), false)[0];
       if (sink) return sink;
     }
     return undefined;
   }
 
-  private sinkWithin(fn: FnNode, e: Expr, depth: number, limit: number, seen: Set<string>): Sink | undefined {
+  /** Every place a DMA address computed by `e` goes (both halves of a split 64-bit write, every caller's use). */
+  addressSinks(fn: FnNode, e: Expr): Sink[] {
+    return this.sinksWithin(fn, e, 0, MAX_DEPTH, new Set(), true);
+  }
+
+  /** The sinks within `limit` steps: all of them, or (`all` false) the first found. */
+  private sinksWithin(fn: FnNode, e: Expr, depth: number, limit: number, seen: Set<string>, all: boolean): Sink[] {
     const key = `${fn.id}:${e.span.line}:${e.span.col}`;
-    if (depth > limit || seen.has(key)) return undefined;
+    if (depth > limit || seen.has(key)) return [];
     seen.add(key);
     const idx = this.index(fn);
     const scopes = bodyBindings(fn.facts);
-    const next = (f: FnNode, x: Expr) => this.sinkWithin(f, x, depth + 1, limit, seen);
+    const next = (f: FnNode, x: Expr) => this.sinksWithin(f, x, depth + 1, limit, seen, all);
+    const each = <T>(items: readonly T[], f: (x: T) => Sink[]): Sink[] => {
+      const out: Sink[] = [];
+      for (const x of items) {
+        const found = f(x);
+        if (found.length > 0 && !all) return found;
+        out.push(...found);
+      }
+      return out;
+    };
+    const returned = (at: Expr): Sink[] => {
+      // A returned address goes wherever the callers send it; with no caller in the crate it leaves the crate.
+      const callers = this.crate.callers(fn);
+      return callers.length === 0 ? [{ fn, expr: at }] : each(callers, (edge) => next(edge.from, edge.site));
+    };
+    const intoParam = (p: Expr, arg: Expr, edges: CallEdge[]) => each(edges, (edge) => each(this.paramUses(edge.to, this.argIndex(p, arg, edge.to)), (u) => next(edge.to, u)));
     let cur = e;
     for (let i = 0; i < 32; i++) {
       const p = scopes.parent.get(cur);
-      if (!p) return this.returnedAddress(fn, cur, next);
+      if (!p) return returned(cur);
       const pat = p.k === 'block' ? scopes.letPattern.get(cur) : undefined;
-      if (pat) return firstOf(pat.names.flatMap((n) => this.usesOfPat(fn, n)), (u) => next(fn, u));
+      if (pat) return each(pat.names.flatMap((n) => this.usesOfPat(fn, n)), (u) => next(fn, u));
       switch (p.k) {
         case 'try':
         case 'cast':
@@ -380,20 +401,20 @@ export class ValueFlow {
           cur = p;
           continue;
         case 'binary':
-          if (COMPARISONS.has(p.op)) return undefined;
+          if (COMPARISONS.has(p.op)) return [];
           cur = p;
           continue;
         case 'macro':
-          return this.isTextMacro(p) ? undefined : { fn, expr: p };
+          return this.isTextMacro(p) ? [] : [{ fn, expr: p }];
         case 'call': {
-          if (p.callee === cur) return undefined;
+          if (p.callee === cur) return [];
           const edges = idx.calls.get(p) ?? [];
-          if (edges.length > 0) return firstOf(edges, (edge) => this.paramSink(edge.to, this.argIndex(p, cur, edge.to), next));
+          if (edges.length > 0) return intoParam(p, cur, edges);
           if (p.callee.k === 'path' && p.callee.segs.length === 1 && (p.callee.segs[0] === 'Ok' || p.callee.segs[0] === 'Some')) {
             cur = p;
             continue;
           }
-          return { fn, expr: p };
+          return [{ fn, expr: p }];
         }
         case 'method': {
           if (p.recv === cur) {
@@ -401,38 +422,27 @@ export class ValueFlow {
             continue;
           }
           const edges = idx.calls.get(p) ?? [];
-          if (edges.length > 0) return firstOf(edges, (edge) => this.paramSink(edge.to, this.argIndex(p, cur, edge.to), next));
-          return { fn, expr: p };
+          if (edges.length > 0) return intoParam(p, cur, edges);
+          return [{ fn, expr: p }];
         }
         case 'block':
-          if (!isTail(p, cur)) return undefined; // a discarded statement
+          if (!isTail(p, cur)) return []; // a discarded statement
           cur = p;
           continue;
         case 'if':
         case 'match':
-          if ((p.k === 'if' && p.cond === cur) || (p.k === 'match' && p.value === cur)) return undefined;
+          if ((p.k === 'if' && p.cond === cur) || (p.k === 'match' && p.value === cur)) return [];
           cur = p;
           continue;
         case 'letcond':
-          return firstOf(p.pat.names.flatMap((n) => this.usesOfPat(fn, n)), (u) => next(fn, u));
+          return each(p.pat.names.flatMap((n) => this.usesOfPat(fn, n)), (u) => next(fn, u));
         case 'return':
-          return this.returnedAddress(fn, p, next);
+          return returned(p);
         default:
-          return { fn, expr: p, from: cur }; // a struct field, an assignment, an array element: stored for later
+          return [{ fn, expr: p, from: cur }]; // a struct field, an assignment, an array element: stored for later
       }
     }
-    return undefined;
-  }
-
-  private paramSink(target: FnNode, index: number, next: (f: FnNode, x: Expr) => Sink | undefined): Sink | undefined {
-    return firstOf(this.paramUses(target, index), (u) => next(target, u));
-  }
-
-  /** A returned address goes wherever the callers send it; with no caller in the crate it leaves the crate. */
-  private returnedAddress(fn: FnNode, at: Expr, next: (f: FnNode, x: Expr) => Sink | undefined): Sink | undefined {
-    const callers = this.crate.callers(fn);
-    if (callers.length === 0) return { fn, expr: at };
-    return firstOf(callers, (edge) => next(edge.from, edge.site));
+    return [];
   }
 
   /**
