@@ -436,6 +436,15 @@ export class ValueFlow {
           continue;
         case 'letcond':
           return each(p.pat.names.flatMap((n) => this.usesOfPat(fn, n)), (u) => next(fn, u));
+        case 'closure': {
+          // `.map(|q| q.dma_handle())`: what the closure returns is the adapter's result.
+          const holder = scopes.parent.get(p);
+          if (p.body === cur && holder && (holder.k === 'method' || holder.k === 'call') && holder.args.includes(p)) {
+            cur = holder;
+            continue;
+          }
+          return [{ fn, expr: p, from: cur }];
+        }
         case 'return':
           return returned(p);
         default:
