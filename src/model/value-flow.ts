@@ -436,6 +436,10 @@ export class ValueFlow {
           continue;
         case 'letcond':
           return each(p.pat.names.flatMap((n) => this.usesOfPat(fn, n)), (u) => next(fn, u));
+        case 'loop':
+          // `for base in addrs { .. }`: each element is bound by the loop's pattern.
+          if (p.kind === 'for' && p.iter === cur && p.pat) return each(p.pat.names.flatMap((n) => this.usesOfPat(fn, n)), (u) => next(fn, u));
+          return [];
         case 'closure': {
           // `.map(|q| q.dma_handle())`: what the closure returns is the adapter's result.
           const holder = scopes.parent.get(p);
