@@ -1,5 +1,6 @@
 // Every rule dmalint runs. A rule is one file in this folder, or a folder whose index.ts is the
-// rule and whose other files are the analysis only that rule needs; adding one is adding it here.
+// rule (beside it, what only that rule needs: its own analysis, its quick fixes); adding one is
+// adding it here.
 import type { DmaRule } from '../src/rule/api.js';
 import { rule as coherentOutsideProbe } from './coherent_outside_probe.js';
 import { rule as dmaFreeWithoutQuiesce } from './dma_free_without_quiesce/index.js';

@@ -5,14 +5,11 @@
 // literals, parameters and return values), then the removal path (`unbind()`, then the `Drop`
 // impls that run before the buffer is freed) is scanned in order for a hardware stop and for
 // an explicit release of the buffer.
-import type { Expr } from '../../src/facts/ir.js';
-import type { DmaRule, RuleContext } from '../../src/rule/api.js';
-import type { Location, RuleFinding } from '../../src/rule/api.js';
-import type { DriverNode, FnNode, NType, OwnershipStep } from '../../src/model/crate.js';
+import type { DriverNode, NType, OwnershipStep } from '../../src/model/crate.js';
 import { removalSteps, type RemovalStep } from '../../src/model/removal-path.js';
-import { MAX_FLOW_DEPTH, valueFlow, type Place, type Sink, type ValueFlow } from '../../src/model/value-flow.js';
-import { bodyNames, forEachChild } from '../../src/model/walk.js';
-import { addressConsumer, consumerNote, removalEvents, stopCovers, whyNotCovered, type AddressConsumer, type RemovalEvent } from './stops.js';
+import { MAX_FLOW_DEPTH, valueFlow } from '../../src/model/value-flow.js';
+import type { DmaRule, Location, RuleContext, RuleFinding } from '../../src/rule/api.js';
+import { addressExposures, consumerNote, removalEvents, stopCovers, whyNotCovered, type Exposure, type RemovalEvent } from '../../src/model/stops.js';
 
 const RULE_ID = 'dma_free_without_quiesce';
 
@@ -148,7 +145,7 @@ export default rule;
 function check({ crate, api }: RuleContext): RuleFinding[] {
   const out: RuleFinding[] = [];
   const flow = valueFlow(crate);
-  const exposures = findExposures(flow);
+  const exposures = addressExposures(flow);
   if (exposures.length === 0) return out;
   const addressRegisters = new Set(exposures.flatMap((x) => x.consumers.flatMap((c) => (c.kind === 'register' && c.register ? [c.register] : []))));
   const isBuffer = (t: NType) => !t.local && api.dmaBufferTypes.has(t.name);
@@ -176,40 +173,6 @@ function check({ crate, api }: RuleContext): RuleFinding[] {
       reportedBuffers.add(bufferKey(inner));
       out.push(finding(driver, path.steps, exposed, steps, verdict, forBuffer.filter((e) => e.kind === 'no-stop')));
     }
-  }
-  return out;
-}
-
-/** A buffer's address taken and handed to the device. */
-interface Exposure {
-  fn: FnNode;
-  site: Extract<Expr, { k: 'method' }>;
-  /** The nearest place the address goes, for the report. */
-  sink: Sink;
-  consumer: AddressConsumer;
-  /** Everything that receives the address (both halves of a split write, every caller's use). */
-  consumers: AddressConsumer[];
-  places: Place[];
-}
-
-function findExposures(flow: ValueFlow): Exposure[] {
-  const out: Exposure[] = [];
-  for (const fn of flow.crate.fns) {
-    if (!fn.facts.body) continue;
-    if (![...bodyNames(fn.facts.body).methods].some((name) => flow.api.dmaAddressMethods.has(name))) continue;
-    const idx = flow.index(fn);
-    const visit = (e: Expr): void => {
-      if (flow.isTextMacro(e)) return; // whatever is computed in a log or stringify! only reaches text
-      if (e.k === 'method' && flow.api.dmaAddressMethods.has(e.name) && !(idx.calls.get(e) ?? []).length) {
-        const sink = flow.addressSink(fn, e);
-        if (sink) {
-          const consumers = flow.addressSinks(fn, e).map((x) => addressConsumer(flow, x));
-          out.push({ fn, site: e, sink, consumer: addressConsumer(flow, sink), consumers, places: flow.placesOf(fn, e.recv) });
-        }
-      }
-      forEachChild(e, visit);
-    };
-    visit(fn.facts.body);
   }
   return out;
 }

@@ -140,10 +140,6 @@ export class ValueFlow {
     return undefined;
   }
 
-  private paramIndex(fn: FnNode, name: string): number {
-    return fn.facts.params.findIndex((p) => p.name === name);
-  }
-
   private argIndex(site: Expr, arg: Expr, target: FnNode): number {
     if (site.k === 'method') return site.args.indexOf(arg);
     if (site.k === 'call') {
@@ -590,10 +586,6 @@ export class ValueFlow {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-function bufferKey(step: OwnershipStep): string {
-  return `${step.struct.file.path}#${step.struct.name}.${step.field}`;
-}
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

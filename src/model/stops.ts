@@ -1,16 +1,15 @@
-// The stop model of dma_free_without_quiesce: where each buffer's address went (its consumers)
-// and which teardown on the removal path stops that consumer. A stop counts for a buffer when it
+// The stop model: where each buffer's address went (its consumers) and which teardown on the
+// removal path stops that consumer. A stop counts for a buffer when it
 // stops the whole function, targets the register or object that received the address, or is
 // configured; teardown that stops no DMA engine (a clock, an IRQ, a counter, another buffer's
 // address register) is kept as evidence of what was seen and why it does not count.
-import type { Expr } from '../../src/facts/ir.js';
-import { bodyBindings } from '../../src/model/bindings.js';
-import type { CallEdge, FnNode, NType } from '../../src/model/crate.js';
-import { isQuiesceName } from '../../src/model/kernel-api.js';
-import type { RemovalStep } from '../../src/model/removal-path.js';
-import type { Sink, ValueFlow } from '../../src/model/value-flow.js';
-import type { OwnershipStep } from '../../src/model/crate.js';
-import { calleeName, fieldChain, forEachChild } from '../../src/model/walk.js';
+import type { Expr } from '../facts/ir.js';
+import { bodyBindings } from './bindings.js';
+import type { CallEdge, FnNode, NType, OwnershipStep } from './crate.js';
+import { isQuiesceName } from './kernel-api.js';
+import type { RemovalStep } from './removal-path.js';
+import type { Place, Sink, ValueFlow } from './value-flow.js';
+import { bodyNames, calleeName, fieldChain, forEachChild } from './walk.js';
 
 /** What received a buffer's address. */
 export type AddressConsumer =
@@ -181,3 +180,46 @@ export function whyNotCovered(stop: Stop, consumers: readonly AddressConsumer[])
   }
   return `${stop.what} does not stop this buffer's engine`;
 }
+
+const exposureCache = new WeakMap<ValueFlow, Exposure[]>();
+
+/**
+ * Every DMA address the crate takes (`dma_handle()`, `dma_address()`) and hands to something
+ * other than a log macro, with the buffer places it is taken from and everything it reaches.
+ */
+export interface Exposure {
+  fn: FnNode;
+  site: Extract<Expr, { k: 'method' }>;
+  /** The nearest place the address goes, for the report. */
+  sink: Sink;
+  consumer: AddressConsumer;
+  /** Everything that receives the address (both halves of a split write, every caller's use). */
+  consumers: AddressConsumer[];
+  places: Place[];
+}
+
+export function addressExposures(flow: ValueFlow): Exposure[] {
+  const known = exposureCache.get(flow);
+  if (known) return known;
+  const out: Exposure[] = [];
+  for (const fn of flow.crate.fns) {
+    if (!fn.facts.body) continue;
+    if (![...bodyNames(fn.facts.body).methods].some((name) => flow.api.dmaAddressMethods.has(name))) continue;
+    const idx = flow.index(fn);
+    const visit = (e: Expr): void => {
+      if (flow.isTextMacro(e)) return; // whatever is computed in a log or stringify! only reaches text
+      if (e.k === 'method' && flow.api.dmaAddressMethods.has(e.name) && !(idx.calls.get(e) ?? []).length) {
+        const sink = flow.addressSink(fn, e);
+        if (sink) {
+          const consumers = flow.addressSinks(fn, e).map((x) => addressConsumer(flow, x));
+          out.push({ fn, site: e, sink, consumer: addressConsumer(flow, sink), consumers, places: flow.placesOf(fn, e.recv) });
+        }
+      }
+      forEachChild(e, visit);
+    };
+    visit(fn.facts.body);
+  }
+  exposureCache.set(flow, out);
+  return out;
+}
+
