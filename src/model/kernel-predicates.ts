@@ -143,7 +143,10 @@ export class KernelPredicates {
     if (e.k === 'method' && this.api.mmioWriteMethods.has(name) && !shared) return { expr: e, register: registerOfOffsetWrite(e) };
     if (!shared && !this.api.mmioWriteMethods.has(name)) return undefined;
     if (!this.touchesMmio(fn, e)) return undefined;
-    return { expr: e, register: registerOfTypedWrite(e) };
+    // `REG::default().set_x(v).write(bar, &E::ID)`: a generated register written at an
+    // instance's base; the register is the type at the root of the chain, not the base.
+    const instanced = e.k === 'method' && e.args.length === 2 && this.isMmio(this.valueType(fn, e.args[0]));
+    return { expr: e, register: instanced && e.k === 'method' ? chainRoot(e.recv) : registerOfTypedWrite(e) };
   }
 
   /** A CPU write into DMA memory (`ring.write(..)` on a coherent buffer). */
