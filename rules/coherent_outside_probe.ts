@@ -475,6 +475,7 @@ function loc(fn: FnNode, span: Span, message?: string): Location {
 class AllocationFlow {
   private readonly byCall = new Map<Expr, AllocationSite>();
   private readonly byFn = new Map<FnNode, AllocationSite[]>();
+  private literals?: Map<StructNode, { fn: FnNode; literal: Extract<Expr, { k: 'struct' }> }[]>;
 
   constructor(
     private readonly crate: Crate,
@@ -505,15 +506,31 @@ class AllocationFlow {
   storedInField(step: OwnershipStep | undefined): AllocationSite[] {
     if (!step) return [];
     const out: AllocationSite[] = [];
-    for (const fn of this.crate.fns) {
-      if (!fn.facts.body) continue;
-      walkExpr(fn.facts.body, (e) => {
-        if (e.k !== 'struct' || this.literalStruct(fn, e.path) !== step.struct) return;
-        const init = e.fields.find((f) => f.name === step.field);
-        if (init) out.push(...this.into(fn, init.value));
-      });
+    for (const { fn, literal } of this.literalsOf(step.struct)) {
+      const init = literal.fields.find((f) => f.name === step.field);
+      if (init) out.push(...this.into(fn, init.value));
     }
     return out;
+  }
+
+  /** The struct literals of each crate struct, found in one walk of the crate (not one per field asked). */
+  private literalsOf(s: StructNode): { fn: FnNode; literal: Extract<Expr, { k: 'struct' }> }[] {
+    if (!this.literals) {
+      const byStruct = new Map<StructNode, { fn: FnNode; literal: Extract<Expr, { k: 'struct' }> }[]>();
+      for (const fn of this.crate.fns) {
+        if (!fn.facts.body) continue;
+        walkExpr(fn.facts.body, (e) => {
+          if (e.k !== 'struct') return;
+          const target = this.literalStruct(fn, e.path);
+          if (!target) return;
+          const list = byStruct.get(target);
+          if (list) list.push({ fn, literal: e });
+          else byStruct.set(target, [{ fn, literal: e }]);
+        });
+      }
+      this.literals = byStruct;
+    }
+    return this.literals.get(s) ?? [];
   }
 
   private literalStruct(fn: FnNode, path: string[]): StructNode | undefined {

@@ -144,6 +144,7 @@ export class Crate {
   private lifecycles?: Map<FnNode, Lifecycle>;
   private readonly normalized = new WeakMap<TypeRef, Map<Scope, NType>>();
   private fnLookup?: FnLookup;
+  private dropsByType?: Map<string, FnNode[]>;
 
   constructor(
     files: CrateFiles,
@@ -696,9 +697,15 @@ export class Crate {
 
   /** `Drop::drop` and `PinnedDrop::drop` of a type. */
   dropFns(typeName: string): FnNode[] {
-    return this.impls
-      .filter((i) => i.selfType.name === typeName && (i.traitName === 'Drop' || i.traitName === 'PinnedDrop'))
-      .flatMap((i) => i.fns.filter((f) => f.name === 'drop'));
+    if (!this.dropsByType) {
+      // Asked for each allocation and each owner type: indexed once, not a scan of every impl.
+      this.dropsByType = new Map();
+      for (const i of this.impls) {
+        if (i.traitName !== 'Drop' && i.traitName !== 'PinnedDrop') continue;
+        for (const f of i.fns) if (f.name === 'drop') push(this.dropsByType, i.selfType.name, f);
+      }
+    }
+    return this.dropsByType.get(typeName) ?? [];
   }
 
   /** Whether a parameter type proves the device is bound (`&Device<Bound>`, `&pci::Device<Core>`). */
