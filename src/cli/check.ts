@@ -52,38 +52,15 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const usesCi = opts.baseline !== undefined || !!opts.updateBaseline || opts.diff !== undefined || opts.changedSince !== undefined || opts.writeBaseline !== undefined;
     const ciCode = usesCi ? await import('../ci/apply.js') : undefined;
     const ci = ciCode?.prepareCi(opts, cwd, paths);
-    const groups = groupByConfig(paths, opts.config);
     const factsSource = await makeFactsSource(opts);
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
-    const merged: LintResult & { sources: SourceTexts } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: joinSourceTexts([]) };
-    const texts: SourceTexts[] = [];
-    const started = performance.now();
+    let merged: LintResult & { sources: SourceTexts };
     try {
-      for (const group of groups) {
-        const config = group.config;
-        const result = await lintPaths({
-          paths: group.paths,
-          cwd,
-          rules: RULES,
-          levels: config.rules,
-          api: apiWithConfig(config.api),
-          only,
-          filter: makePathFilter(config),
-          followSymlinks: opts.followSymlinks,
-          factsSource,
-          onProgress: (done, total) => progress.update(done, total),
-        });
-        merged.findings.push(...result.findings);
-        merged.notices.push(...result.notices);
-        merged.filesChecked += result.filesChecked;
-        texts.push(result.sources);
-      }
-      merged.sources = joinSourceTexts(texts);
+      merged = await lintSelection(paths, cwd, { config: opts.config, only, followSymlinks: opts.followSymlinks }, factsSource, (done, total) => progress.update(done, total));
     } finally {
       progress.clear();
       await factsSource.close?.();
     }
-    merged.durationMs = performance.now() - started;
     if (opts.writeBaseline !== undefined) return writeBaseline(opts.writeBaseline, merged, only, cwd, ciCode!.writeNewBaseline);
     const outcome = ciCode && ci ? ciCode.applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeFileAtomic) : undefined;
     const result: LintResult = outcome?.result ?? merged;
@@ -120,6 +97,47 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     }
     throw e;
   }
+}
+
+export interface SelectionOptions {
+  config?: string;
+  only?: Set<string>;
+  followSymlinks?: boolean;
+}
+
+/** Lints `paths` (relative to `cwd`), each group of them with the dmalint.toml that governs it. */
+export async function lintSelection(
+  paths: string[],
+  cwd: string,
+  opts: SelectionOptions,
+  factsSource: FactsSource,
+  onProgress?: (done: number, total: number) => void,
+): Promise<LintResult & { sources: SourceTexts }> {
+  const merged: LintResult & { sources: SourceTexts } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: joinSourceTexts([]) };
+  const texts: SourceTexts[] = [];
+  const started = performance.now();
+  for (const group of groupByConfig(paths, opts.config, cwd)) {
+    const config = group.config;
+    const result = await lintPaths({
+      paths: group.paths,
+      cwd,
+      rules: RULES,
+      levels: config.rules,
+      api: apiWithConfig(config.api),
+      only: opts.only,
+      filter: makePathFilter(config),
+      followSymlinks: opts.followSymlinks,
+      factsSource,
+      onProgress,
+    });
+    merged.findings.push(...result.findings);
+    merged.notices.push(...result.notices);
+    merged.filesChecked += result.filesChecked;
+    texts.push(result.sources);
+  }
+  merged.sources = joinSourceTexts(texts);
+  merged.durationMs = performance.now() - started;
+  return merged;
 }
 
 /** Fails before the run when `file` clearly cannot be written (no such folder, a folder). */
@@ -174,7 +192,7 @@ function writeBaseline(file: string, run: LintResult & { sources: SourceTexts },
   return EXIT_OK;
 }
 
-function selectRules(ids: string[] | undefined): Set<string> | undefined {
+export function selectRules(ids: string[] | undefined): Set<string> | undefined {
   if (!ids || ids.length === 0) return undefined;
   const known = new Set(RULES.map((r) => r.meta.id));
   for (const id of ids) {
@@ -187,14 +205,15 @@ function selectRules(ids: string[] | undefined): Set<string> | undefined {
 }
 
 /** Paths that share a dmalint.toml are linted together with it. */
-function groupByConfig(paths: string[], explicit: string | undefined): { config: DmalintConfig; paths: string[] }[] {
+function groupByConfig(paths: string[], explicit: string | undefined, cwd: string): { config: DmalintConfig; paths: string[] }[] {
   const knownRules = allRuleMetas().map((m) => m.id);
   if (explicit) {
-    return [{ config: loadConfig({ explicitFile: explicit, startPath: paths[0] ?? '.', knownRules }), paths }];
+    return [{ config: loadConfig({ explicitFile: explicit, startPath: path.resolve(cwd, paths[0] ?? '.'), knownRules }), paths }];
   }
   const groups = new Map<string, { config: DmalintConfig; paths: string[] }>();
   for (const p of paths) {
-    const start = fs.existsSync(p) ? p : path.dirname(path.resolve(p));
+    const abs = path.resolve(cwd, p);
+    const start = fs.existsSync(abs) ? abs : path.dirname(abs);
     const key = findConfigFile(start) ?? '';
     if (!groups.has(key)) groups.set(key, { config: loadConfig({ startPath: start, knownRules }), paths: [] });
     groups.get(key)!.paths.push(p);
@@ -202,7 +221,7 @@ function groupByConfig(paths: string[], explicit: string | undefined): { config:
   return [...groups.values()];
 }
 
-async function makeFactsSource(opts: CheckOptions): Promise<FactsSource> {
+export async function makeFactsSource(opts: Pick<CheckOptions, 'jobs' | 'cacheDir' | 'cache'>): Promise<FactsSource> {
   return createFactsSource({ jobs: opts.jobs, cacheDir: opts.cacheDir, cache: opts.cache });
 }
 
@@ -214,7 +233,7 @@ function isFatalNotice(n: FileNotice): boolean {
   return hasUncheckedInput([n]);
 }
 
-function useColor(when: CheckOptions['color'], toFile: boolean): boolean {
+export function useColor(when: CheckOptions['color'], toFile: boolean): boolean {
   if (when === 'always') return true;
   if (when === 'never' || toFile) return false;
   if (process.env.NO_COLOR) return false;

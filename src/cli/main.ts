@@ -75,6 +75,25 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('patch')
+    .description('check what each patch of a series introduces, like checkpatch.pl (run inside the git tree it applies to)')
+    .argument('[files...]', 'patches from `git format-patch`, or an mbox of several')
+    .option('--git <range>', 'check the commits of this range (`A..B`, or one commit) instead of patch files')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'short', 'json', 'sarif']).default('human'))
+    .option('-o, --output <file>', 'write the report to a file (atomically) instead of standard output')
+    .option('-r, --rule <id>', 'run only this rule (repeat or separate with commas)', collect)
+    .option('-c, --config <file>', 'use this dmalint.toml instead of the one in the tree')
+    .addOption(new Option('--color <when>', 'colored output').choices(['auto', 'always', 'never']).default('auto'))
+    .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
+    .option('--cache-dir <dir>', 'where to keep the facts cache')
+    .option('--no-cache', 'do not read or write the facts cache')
+    .action(async (files: string[], opts) => {
+      (await import('./v8-tuning.js')).tuneForBatchRun();
+      const { runPatch } = await import('./patch.js');
+      process.exitCode = await runPatch(files, { ...opts, debug: program.opts().debug });
+    });
+
+  program
     .command('rules')
     .description('list the rules with their default level')
     .action(async () => {
