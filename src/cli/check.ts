@@ -15,6 +15,7 @@ import type { FormatName } from '../report/types.js';
 import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
 import { createProgress } from './progress.js';
 import type { CiOptions } from '../ci/apply.js';
+import { repositoryRoot } from '../ci/git.js';
 
 const require = createRequire(import.meta.url);
 
@@ -33,6 +34,8 @@ export interface CheckOptions extends CiOptions {
   cacheDir?: string;
   cache?: boolean;
   debug?: boolean;
+  /** The folder report paths are relative to (default: the git top level for CI formats). */
+  root?: string;
   /** `dmalint baseline`: write this baseline file instead of a report. */
   writeBaseline?: string;
 }
@@ -71,6 +74,8 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
       result: shown,
       rules: allRuleMetas(),
       cwd,
+      root: reportRoot(opts, cwd),
+      files: [...merged.sources.keys()],
       readSource: (file) => merged.sources.get(file) ?? readQuietly(path.resolve(cwd, file)),
       color: useColor(opts.color, !!opts.output),
       toolVersion: (require('../../../package.json') as { version: string }).version,
@@ -85,7 +90,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     if (opts.format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
       const githubStepSummary = await loadGithubStepSummary();
       fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, githubStepSummary({
-        result, rules: allRuleMetas(), cwd, readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
+        result, rules: allRuleMetas(), cwd, root: reportRoot(opts, cwd), readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
       }));
     }
     return exitCode(result, opts);
@@ -97,6 +102,20 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     }
     throw e;
   }
+}
+
+/** Formats read by CI systems give paths relative to the repository, wherever dmalint ran. */
+const ROOTED_FORMATS = new Set<FormatName>(['sarif', 'gitlab', 'github', 'junit']);
+
+/** `--root`, else the git top level for CI formats, else the working folder. */
+function reportRoot(opts: Pick<CheckOptions, 'root' | 'format'>, cwd: string): string {
+  if (opts.root !== undefined) {
+    const root = path.resolve(cwd, opts.root);
+    if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--root ${opts.root}: no such folder`);
+    return root;
+  }
+  if (!ROOTED_FORMATS.has(opts.format)) return cwd;
+  return repositoryRoot(cwd) ?? cwd;
 }
 
 export interface SelectionOptions {

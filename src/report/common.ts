@@ -180,7 +180,7 @@ export function lineFingerprints(input: ReportInput, sources: SourceCache): Map<
       text,
       occurrence,
       lineHash: `${sha256Hex(`${f.rule}\u0000${text}`).slice(0, 16)}:${occurrence}`,
-      full: sha256Hex(`${f.rule}\u0000${f.primary.file}\u0000${text}\u0000${occurrence}`),
+      full: sha256Hex(`${f.rule}\u0000${rootPath(input, f.primary.file)}\u0000${text}\u0000${occurrence}`),
     });
   }
   return out;
@@ -211,6 +211,15 @@ export function relativeToCwd(file: string, cwd: string): string | undefined {
 /** Path for CI systems that expect repository-relative paths: relative when possible. */
 export function displayPath(file: string, cwd: string): string {
   return relativeToCwd(file, cwd) ?? toPosixPath(file);
+}
+
+/**
+ * `file` (as findings name it, relative to `cwd` or absolute) relative to the report's root, with
+ * forward slashes; absolute when it lies outside the root.
+ */
+export function rootPath(input: Pick<ReportInput, 'cwd' | 'root'>, file: string): string {
+  if (input.root === undefined || input.root === input.cwd) return displayPath(file, input.cwd);
+  return displayPath(path.resolve(input.cwd, file), input.root);
 }
 
 /** Joins the lines of a message with spaces, for one-line formats. */
