@@ -106,3 +106,41 @@ describe('SARIF for code scanning', () => {
     expect(run.invocations[0]!.toolExecutionNotifications.at(-1)!.message.text).toMatch(/^10 more results were left out: code scanning accepts at most 25000 results per run/);
   });
 });
+
+describe('command line habits', () => {
+  it('a selection with no Rust file is an error naming the paths', () => {
+    const dir = tempTree({ 'docs/readme.txt': 'no code\n', 'src/empty/.keep': '' });
+    const r = runCli(['check', 'docs', 'src'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: no Rust files to check in `docs`, `src`\n/);
+  });
+
+  it('--stdin-filename with `-` lints standard input as that file, with its folder\'s dmalint.toml', () => {
+    const dir = tempTree({ 'drivers/dmalint.toml': '[rules]\ncoherent_outside_probe = "warn"\n' });
+    const r = runCli(['check', '--format', 'short', '--stdin-filename', 'drivers/nic.rs', '-'], { cwd: dir, input: WORK_ITEM_BUG });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      'drivers/nic.rs:16:20: warning[coherent_outside_probe]: coherent DMA allocation (`CoherentAllocation::alloc_coherent`) in `WorkItem::run for Refill`, which can run after the driver is unbound (Zombie state); the DMA API may only be used while a driver is bound to the device\n',
+    );
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'drivers', 'nic.rs'))).toBe(false);
+    const clean = runCli(['check', '--stdin-filename', 'ok.rs', '-'], { cwd: dir, input: CLEAN_DRIVER });
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/^no findings in 1 file checked/);
+    expect(runCli(['check', '-'], { cwd: dir, input: '' }).stderr).toContain('error: `-` reads the source from standard input and needs --stdin-filename NAME');
+    expect(runCli(['check', '--stdin-filename', 'a.rs', 'drivers'], { cwd: dir, input: '' }).stderr).toContain('give `-` as the only path');
+  });
+
+  it('human and short columns count characters, as rustc does; SARIF keeps UTF-16 code units', () => {
+    const wide = WORK_ITEM_BUG.replace('        let ring =', '        /* 𝔪é */ let ring =');
+    const dir = gitTree({ 'w.rs': wide });
+    const short = runCli(['check', '--format', 'short', '.'], { cwd: dir });
+    // `        /* 𝔪é */ ` is 17 characters, 18 UTF-16 code units.
+    expect(short.stdout).toMatch(/^w\.rs:16:29: error\[coherent_outside_probe\]/);
+    expect(runCli(['check', '.'], { cwd: dir }).stdout).toContain('--> w.rs:16:29');
+    const sarif = JSON.parse(runCli(['check', '--format', 'sarif', '.'], { cwd: dir }).stdout).runs[0];
+    expect(sarif.columnKind).toBe('utf16CodeUnits');
+    expect(sarif.results[0].locations[0].physicalLocation.region.startColumn).toBe(30);
+  });
+});

@@ -210,7 +210,7 @@ describe('human', () => {
         '   = help: allocate in probe() and keep the buffer in the driver data',
         '',
         'warning[dma_handle_escapes]: the DMA handle of `b` escapes the function',
-        ' --> drivers/foo/main.rs:7:37',
+        ' --> drivers/foo/main.rs:7:36', // columns in characters: the astral character counts once
         '  |',
         '7 |         let name = "dé𝔪a"; let b = dma_alloc(dev);',
         `  | ${' '.repeat(35)}${'^'.repeat(14)}`,
@@ -321,7 +321,7 @@ describe('short', () => {
         'drivers/foo/broken.rs:4:9: warning: could not parse this file; it was checked only partly',
         'x.rs: warning: cannot read',
         'drivers/foo/main.rs:6:12: error[coherent_outside_probe]: coherent DMA allocation in `Reset::run`, which can run after the driver is unbound',
-        'drivers/foo/main.rs:7:37: warning[dma_handle_escapes]: the DMA handle of `b` escapes the function',
+        'drivers/foo/main.rs:7:36: warning[dma_handle_escapes]: the DMA handle of `b` escapes the function',
         'drivers/foo/ring buffer.rs:3:14: error[coherent_outside_probe]: coherent DMA allocation in `alloc_ring`',
         '',
       ].join('\n'),

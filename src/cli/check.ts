@@ -34,6 +34,8 @@ export interface CheckOptions extends CiOptions {
   cacheDir?: string;
   cache?: boolean;
   debug?: boolean;
+  /** Read the source from standard input and report it as this file. */
+  stdinFilename?: string;
   /** The folder report paths are relative to (default: the git top level for CI formats). */
   root?: string;
   /** `dmalint baseline`: write this baseline file instead of a report. */
@@ -49,21 +51,28 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
   const cwd = process.cwd();
   try {
     const only = selectRules(opts.rule);
+    const stdin = await stdinInput(paths, opts);
+    if (stdin && opts.diff === '-') throw new UsageError('--diff - and --stdin-filename both read standard input; give the diff as a file');
     if (opts.output) writable(opts.output, 'the report');
     if (opts.writeBaseline !== undefined) writable(opts.writeBaseline, 'the baseline');
     // Baselines and change sets load their code only when asked for.
     const usesCi = opts.baseline !== undefined || !!opts.updateBaseline || opts.diff !== undefined || opts.changedSince !== undefined || opts.writeBaseline !== undefined;
     const ciCode = usesCi ? await import('../ci/apply.js') : undefined;
-    const ci = ciCode?.prepareCi(opts, cwd, paths);
+    const ci = ciCode?.prepareCi(opts, cwd, stdin ? [stdin.name] : paths);
     const factsSource = await makeFactsSource(opts);
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
     let merged: LintResult & { sources: SourceTexts };
     try {
-      merged = await lintSelection(paths, cwd, { config: opts.config, only, followSymlinks: opts.followSymlinks }, factsSource, (done, total) => progress.update(done, total));
+      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks };
+      merged = stdin
+        ? await stdin.code.lintStdin(stdin.name, stdin.code.readStdin(), cwd, selection, factsSource)
+        : await lintSelection(paths, cwd, selection, factsSource, (done, total) => progress.update(done, total));
     } finally {
       progress.clear();
       await factsSource.close?.();
     }
+    // A job pointed at the wrong folder must fail, not pass with nothing checked.
+    if (merged.filesChecked === 0 && merged.notices.length === 0) throw new UsageError(noRustFiles(paths));
     if (opts.writeBaseline !== undefined) return writeBaseline(opts.writeBaseline, merged, only, cwd, ciCode!.writeNewBaseline);
     const outcome = ciCode && ci ? ciCode.applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeFileAtomic) : undefined;
     const result: LintResult = outcome?.result ?? merged;
@@ -157,6 +166,19 @@ export async function lintSelection(
   merged.sources = joinSourceTexts(texts);
   merged.durationMs = performance.now() - started;
   return merged;
+}
+
+/** With `-` or `--stdin-filename`: the name standard input stands for, and the code that reads it. */
+async function stdinInput(paths: string[], opts: CheckOptions): Promise<{ name: string; code: typeof import('./stdin.js') } | undefined> {
+  if (opts.stdinFilename === undefined && !paths.includes('-')) return undefined;
+  const code = await import('./stdin.js');
+  const name = code.stdinName(paths, opts.stdinFilename);
+  return name === undefined ? undefined : { name, code };
+}
+
+function noRustFiles(paths: string[]): string {
+  const list = paths.map((p) => `\`${p}\``).join(', ');
+  return `no Rust files to check in ${list}\nnote: dmalint checks \`.rs\` files; dmalint.toml's [files] include and exclude may leave some out`;
 }
 
 /** Fails before the run when `file` clearly cannot be written (no such folder, a folder). */

@@ -231,3 +231,22 @@ export function oneLine(text: string): string {
 export function positionText(file: string, span: { line: number; col: number } | undefined): string {
   return span ? `${file}:${span.line}:${span.col}` : file;
 }
+
+/**
+ * Spans count columns in UTF-16 code units (as LSP and SARIF do); rustc counts characters.
+ * The character column of `utf16Col` on `lineText`; unchanged when the line is unknown.
+ */
+export function characterColumn(lineText: string | undefined, utf16Col: number): number {
+  if (lineText === undefined || utf16Col <= 1) return utf16Col;
+  const prefix = lineText.slice(0, utf16Col - 1);
+  let chars = 0;
+  for (const _ of prefix) chars++;
+  // A column past the end of the line (an end of file) keeps its distance from the end.
+  return chars + 1 + (utf16Col - 1 - prefix.length);
+}
+
+/** `positionText` with the column counted in characters, as rustc and clippy print it. */
+export function charPositionText(file: string, span: { line: number; col: number } | undefined, sources: SourceCache | undefined): string {
+  if (!span || !sources) return positionText(file, span);
+  return `${file}:${span.line}:${characterColumn(sources.line(file, span.line), span.col)}`;
+}

@@ -98,7 +98,7 @@ export function formatPatchHuman(input: PatchReviewInput): string {
   for (const o of input.patches) {
     out.push(`${s.bold(`${label(o, n)} ${o.patch.subject}`)}\n`);
     const sources = readerOf(o);
-    for (const notice of o.notices) out.push(`${renderNotice(notice, input.color).join('\n')}\n\n`);
+    for (const notice of o.notices) out.push(`${renderNotice(notice, input.color, sources).join('\n')}\n\n`);
     for (const f of sortFindings(o.findings)) out.push(`${renderFinding(f, sources, input.color).join('\n')}\n\n`);
     out.push(`${label(o, n)} ${patchSummary(o)}\n\n`);
   }
