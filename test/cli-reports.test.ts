@@ -144,3 +144,28 @@ describe('command line habits', () => {
     expect(sarif.results[0].locations[0].physicalLocation.region.startColumn).toBe(30);
   });
 });
+
+describe('--statistics and --show-settings', () => {
+  it('--statistics counts findings per rule, most first', () => {
+    const dir = tempTree({ 'a.rs': TWO_BUGS, 'b.rs': WORK_ITEM_BUG });
+    const r = runCli(['check', '--statistics', '.'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')[0]).toBe('3  coherent_outside_probe  error    coherent DMA memory allocated or kept where no driver is bound');
+    expect(r.stdout).toMatch(/\n3 findings \(3 errors, 0 warnings\) in 2 files checked/);
+    const json = JSON.parse(runCli(['check', '--statistics', '--format', 'json', '.'], { cwd: dir }).stdout);
+    expect(json).toEqual([{ rule: 'coherent_outside_probe', level: 'error', count: 3, summary: expect.any(String) }]);
+    expect(runCli(['check', '--statistics', '--format', 'sarif', '.'], { cwd: dir }).code).toBe(2);
+  });
+
+  it('--show-settings prints each value with where it came from, and lints nothing', () => {
+    const dir = tempTree({ 'd/a.rs': WORK_ITEM_BUG, 'dmalint.toml': '[rules]\nunused_suppression = "allow"\n\n[files]\nexclude = ["vendor/**"]\n' });
+    const r = runCli(['check', '--show-settings', '--jobs', '3', 'd'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# `d`: configured by dmalint\.toml\n\[rules\]\n/);
+    expect(r.stdout).toMatch(/^coherent_outside_probe = "deny" +# default$/m);
+    expect(r.stdout).toMatch(/^unused_suppression = "allow" +# dmalint\.toml:2$/m);
+    expect(r.stdout).toMatch(/^exclude = \["vendor\/\*\*"\] +# dmalint\.toml:5$/m);
+    expect(r.stdout).toMatch(/^jobs = "3" +# --jobs$/m);
+    expect(r.stdout).not.toContain('coherent DMA allocation');
+  });
+});

@@ -11,7 +11,7 @@ import { hasUncheckedInput, joinSourceTexts, lintPaths, UsageError } from '../li
 import type { Finding, FileNotice, LintResult, SourceTexts } from '../lint/types.js';
 import { apiWithConfig } from '../model/kernel-api.js';
 import { loadFormatter, loadGithubStepSummary } from '../report/load.js';
-import type { FormatName } from '../report/types.js';
+import type { FormatName, ReportInput } from '../report/types.js';
 import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
 import { createProgress } from './progress.js';
 import type { CiOptions } from '../ci/apply.js';
@@ -34,6 +34,10 @@ export interface CheckOptions extends CiOptions {
   cacheDir?: string;
   cache?: boolean;
   debug?: boolean;
+  /** Print the resolved configuration and where each value came from, and lint nothing. */
+  showSettings?: boolean;
+  /** Print counts per rule instead of the findings. */
+  statistics?: boolean;
   /** Read the source from standard input and report it as this file. */
   stdinFilename?: string;
   /** The folder report paths are relative to (default: the git top level for CI formats). */
@@ -51,6 +55,8 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
   const cwd = process.cwd();
   try {
     const only = selectRules(opts.rule);
+    if (opts.showSettings) return await showSettings(paths, opts, cwd);
+    if (opts.statistics && !['human', 'short', 'json'].includes(opts.format)) throw new UsageError(`--statistics prints counts in the human, short or json format, not ${opts.format}`);
     const stdin = await stdinInput(paths, opts);
     if (stdin && opts.diff === '-') throw new UsageError('--diff - and --stdin-filename both read standard input; give the diff as a file');
     if (opts.output) writable(opts.output, 'the report');
@@ -78,7 +84,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const result: LintResult = outcome?.result ?? merged;
     const reported = { ...result, sources: merged.sources };
     const shown = opts.quiet ? quietResult(reported) : reported;
-    const formatReport = await loadFormatter(opts.format);
+    const formatReport = opts.statistics ? await loadStatistics(opts.format) : await loadFormatter(opts.format);
     const text = formatReport({
       result: shown,
       rules: allRuleMetas(),
@@ -166,6 +172,18 @@ export async function lintSelection(
   merged.sources = joinSourceTexts(texts);
   merged.durationMs = performance.now() - started;
   return merged;
+}
+
+async function showSettings(paths: string[], opts: CheckOptions, cwd: string): Promise<number> {
+  const { configSettings, runSettings } = await import('./settings.js');
+  const groups = groupByConfig(paths, opts.config, cwd).map((g) => configSettings(g.config, g.paths, cwd, opts.config));
+  process.stdout.write([...groups, runSettings(opts, cwd)].join('\n'));
+  return EXIT_OK;
+}
+
+async function loadStatistics(format: FormatName): Promise<(input: ReportInput) => string> {
+  const { formatStatistics } = await import('../report/statistics.js');
+  return (input) => formatStatistics(input, format as 'human' | 'short' | 'json');
 }
 
 /** With `-` or `--stdin-filename`: the name standard input stands for, and the code that reads it. */

@@ -42,6 +42,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--color <when>', 'colored output').choices(['auto', 'always', 'never']).default('auto'))
     .option('--exit-zero', 'exit 0 even when there are findings (errors reading input still exit 2)')
     .option('--include-suppressed', 'keep suppressed findings in SARIF and JSON output')
+    .option('--show-settings', 'print the configuration for the paths and where each value came from, then exit')
+    .option('--statistics', 'print how many findings each rule has instead of the findings')
     .option('--stdin-filename <name>', 'with `-` as the path: read the source from standard input and report it as this file')
     .option('--root <dir>', 'make SARIF, GitLab, GitHub and JUnit paths relative to this folder (default: the git top level)')
     .option('--follow-symlinks', 'follow symbolic links while walking folders')
