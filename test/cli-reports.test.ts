@@ -169,3 +169,14 @@ describe('--statistics and --show-settings', () => {
     expect(r.stdout).not.toContain('coherent DMA allocation');
   });
 });
+
+describe('kernel trees', () => {
+  it('files git ignores are not linted when walking folders; named files and --no-respect-gitignore still are', () => {
+    const dir = gitTree({ '.gitignore': 'generated/\n*.gen.rs\n', 'generated/x.rs': WORK_ITEM_BUG, 'drv/a.gen.rs': WORK_ITEM_BUG, 'drv/ok.rs': CLEAN_DRIVER });
+    const walked = runCli(['check', '--format', 'short', '.'], { cwd: dir });
+    expect(walked).toMatchObject({ code: 0, stdout: '' });
+    const all = runCli(['check', '--format', 'short', '--no-respect-gitignore', '.'], { cwd: dir });
+    expect(all.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['drv/a.gen.rs', 'generated/x.rs']);
+    expect(runCli(['check', '--format', 'short', 'generated/x.rs'], { cwd: dir }).code).toBe(1);
+  });
+});

@@ -16,6 +16,7 @@ import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
 import { createProgress } from './progress.js';
 import type { CiOptions } from '../ci/apply.js';
 import { repositoryRoot } from '../ci/git.js';
+import { gitIgnoredMatcher } from '../ci/gitignore.js';
 
 const require = createRequire(import.meta.url);
 
@@ -34,6 +35,8 @@ export interface CheckOptions extends CiOptions {
   cacheDir?: string;
   cache?: boolean;
   debug?: boolean;
+  /** `--no-respect-gitignore`: false. */
+  respectGitignore?: boolean;
   /** Print the resolved configuration and where each value came from, and lint nothing. */
   showSettings?: boolean;
   /** Print counts per rule instead of the findings. */
@@ -69,7 +72,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
     let merged: LintResult & { sources: SourceTexts };
     try {
-      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks };
+      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore };
       merged = stdin
         ? await stdin.code.lintStdin(stdin.name, stdin.code.readStdin(), cwd, selection, factsSource)
         : await lintSelection(paths, cwd, selection, factsSource, (done, total) => progress.update(done, total));
@@ -137,6 +140,8 @@ export interface SelectionOptions {
   config?: string;
   only?: Set<string>;
   followSymlinks?: boolean;
+  /** Skip files git ignores while walking folders (default: true). */
+  respectGitignore?: boolean;
 }
 
 /** Lints `paths` (relative to `cwd`), each group of them with the dmalint.toml that governs it. */
@@ -150,8 +155,10 @@ export async function lintSelection(
   const merged: LintResult & { sources: SourceTexts } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: joinSourceTexts([]) };
   const texts: SourceTexts[] = [];
   const started = performance.now();
+  const ignored = opts.respectGitignore === false ? undefined : gitIgnoredMatcher(cwd);
   for (const group of groupByConfig(paths, opts.config, cwd)) {
     const config = group.config;
+    const configFilter = makePathFilter(config);
     const result = await lintPaths({
       paths: group.paths,
       cwd,
@@ -159,7 +166,7 @@ export async function lintSelection(
       levels: config.rules,
       api: apiWithConfig(config.api),
       only: opts.only,
-      filter: makePathFilter(config),
+      filter: ignored ? (abs) => configFilter(abs) && !ignored(abs) : configFilter,
       followSymlinks: opts.followSymlinks,
       factsSource,
       onProgress,

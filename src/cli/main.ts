@@ -47,6 +47,7 @@ export function buildProgram(): Command {
     .option('--stdin-filename <name>', 'with `-` as the path: read the source from standard input and report it as this file')
     .option('--root <dir>', 'make SARIF, GitLab, GitHub and JUnit paths relative to this folder (default: the git top level)')
     .option('--follow-symlinks', 'follow symbolic links while walking folders')
+    .option('--no-respect-gitignore', 'also lint files that git ignores (.gitignore) inside the folders given')
     .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
     .option('--cache-dir <dir>', 'where to keep the facts cache')
     .option('--no-cache', 'do not read or write the facts cache')
