@@ -84,6 +84,7 @@ export function buildProgram(): Command {
     .description('check what each patch of a series introduces, like checkpatch.pl (run inside the git tree it applies to)')
     .argument('[files...]', 'patches from `git format-patch`, or an mbox of several')
     .option('--git <range>', 'check the commits of this range (`A..B`, or one commit) instead of patch files')
+    .option('--rust-project <file>', 'take crate roots from this rust-project.json (default: the one at the top of the tree, if any)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'short', 'json', 'sarif']).default('human'))
     .option('-o, --output <file>', 'write the report to a file (atomically) instead of standard output')
     .option('-r, --rule <id>', 'run only this rule (repeat or separate with commas)', collect)

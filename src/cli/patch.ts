@@ -19,6 +19,8 @@ const require = createRequire(import.meta.url);
 
 export interface PatchOptions {
   git?: string;
+  /** rust-project.json to take crate roots from (default: the one at the tree's top, if any). */
+  rustProject?: string;
   format: PatchFormat;
   output?: string;
   rule?: string[];
@@ -43,6 +45,7 @@ export async function runPatch(files: string[], opts: PatchOptions): Promise<num
       }
     }
     const only = selectRules(opts.rule);
+    if (opts.rustProject && !fs.existsSync(opts.rustProject)) throw new UsageError(`--rust-project ${opts.rustProject}: no such file (\`make rust-analyzer\` writes it to the build folder)`);
     const root = requireTree(process.cwd());
     const series = opts.git !== undefined ? readCommitRange(opts.git, root) : { base: headCommit(root), patches: readPatchFiles(files, root) };
     const outcomes = await reviewSeries(series.patches, series.base, root, { ...opts, only });
@@ -82,7 +85,7 @@ async function reviewSeries(
   const factsSource = await makeFactsSource(opts);
   // `make rust-analyzer` writes rust-project.json into the build tree, untracked: read it from the
   // user's tree, with its paths made relative to the repository.
-  const crateRoots = rustProjectCrateRoots(root);
+  const crateRoots = rustProjectCrateRoots(root, opts.rustProject && path.resolve(opts.rustProject));
   const disposeOnSignal = () => tree.dispose();
   process.once('exit', disposeOnSignal);
   try {
