@@ -1,85 +1,28 @@
 // `dmalint patch` through the built CLI: series of patches applied to real git repositories.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempTree } from './cli-helpers.js';
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: os.devNull, LC_ALL: 'C' },
-  });
-}
-
-const LIB = `// SPDX-License-Identifier: GPL-2.0
-use kernel::dma::CoherentAllocation;
-use kernel::{pci, prelude::*};
-
-mod ring;
-mod work;
-
-struct Nic {
-    ring: CoherentAllocation<u64>,
-}
-
-impl pci::Driver for Nic {
-    type IdInfo = ();
-    fn probe(pdev: &pci::Device<Core>, _info: &Self::IdInfo) -> Result<Pin<KBox<Self>>> {
-        let ring = crate::ring::alloc_ring(pdev.as_ref())?;
-        KBox::pin(Nic { ring }, GFP_KERNEL)
-    }
-}
-`;
-
-const RING = `// SPDX-License-Identifier: GPL-2.0
-use kernel::dma::CoherentAllocation;
-use kernel::prelude::*;
-use kernel::device::Device;
-
-pub(crate) fn alloc_ring(dev: &Device) -> Result<CoherentAllocation<u64>> {
-    CoherentAllocation::<u64>::alloc_coherent(dev, 64, GFP_KERNEL)
-}
-`;
-
-const WORK = `// SPDX-License-Identifier: GPL-2.0
-use kernel::prelude::*;
-use kernel::sync::Arc;
-use kernel::workqueue::{Work, WorkItem};
-use kernel::{device::Device, types::ARef};
-
-struct Poll {
-    dev: ARef<Device>,
-}
-
-impl WorkItem for Poll {
-    type Pointer = Arc<Poll>;
-
-    fn run(this: Arc<Poll>) {
-        pr_info!("poll\\n");
-    }
-}
-`;
+import { WORK_ITEM_BUG, runCli, tempTree } from './cli-helpers.js';
+import { LIB, RING, WORK, callHelperFromWorkItem, edit, git } from './git-crate.js';
 
 const CRATE = 'drivers/net/nic';
 
-function edit(dir: string, file: string, change: (text: string) => string): void {
-  const full = path.join(dir, file);
-  const before = fs.readFileSync(full, 'utf8');
-  const after = change(before);
-  expect(after).not.toBe(before);
-  fs.writeFileSync(full, after);
-}
-
 /**
- * A kernel-like tree with a clean crate and three commits on top: a comment, a work item that
- * now allocates through the ring helper (the bug, reported in ring.rs which the patch does not
- * touch), another comment. Returns the tree (at the third commit) and the base commit.
+ * A kernel-like tree with a crate that has an old bug (old.rs), and three commits on top: a
+ * comment, a work item that now allocates through the ring helper (the bug, reported in ring.rs
+ * which the patch does not touch), another comment. Returns the tree (at the third commit) and
+ * the base commit.
  */
 function seriesRepo(): { dir: string; base: string } {
-  const dir = tempTree({ [`${CRATE}/lib.rs`]: LIB, [`${CRATE}/ring.rs`]: RING, [`${CRATE}/work.rs`]: WORK, [`${CRATE}/Makefile`]: 'obj-m += nic.o\n', 'README': 'tree\n' });
+  const dir = tempTree({
+    [`${CRATE}/lib.rs`]: LIB,
+    [`${CRATE}/ring.rs`]: RING,
+    [`${CRATE}/work.rs`]: WORK,
+    [`${CRATE}/old.rs`]: WORK_ITEM_BUG,
+    [`${CRATE}/Makefile`]: 'obj-m += nic.o\n',
+    README: 'tree\n',
+  });
   git(dir, 'init', '-q');
   git(dir, 'config', 'user.name', 'dmalint test');
   git(dir, 'config', 'user.email', 'test@dmalint.invalid');
@@ -89,7 +32,7 @@ function seriesRepo(): { dir: string; base: string } {
   const base = git(dir, 'rev-parse', 'HEAD').trim();
   edit(dir, `${CRATE}/lib.rs`, (t) => t.replace('\n', '\n// A network card with one ring.\n'));
   git(dir, 'commit', '-q', '-am', 'rust: nic: describe the driver');
-  edit(dir, `${CRATE}/work.rs`, (t) => t.replace('        pr_info!("poll\\n");\n', '        pr_info!("poll\\n");\n        let _ring = crate::ring::alloc_ring(&this.dev);\n'));
+  edit(dir, `${CRATE}/work.rs`, callHelperFromWorkItem);
   git(dir, 'commit', '-q', '-am', 'rust: nic: refill the ring when polling');
   edit(dir, `${CRATE}/work.rs`, (t) => t.replace('struct Poll {', '/// Polls the card.\nstruct Poll {'));
   git(dir, 'commit', '-q', '-am', 'rust: nic: document the poll work');
@@ -158,7 +101,7 @@ describe('dmalint patch', () => {
     expect(results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(`${CRATE}/ring.rs`);
     const short = runCli(['patch', '--git', 'HEAD', '--format', 'short'], { cwd: dir });
     expect(short.code).toBe(0);
-    expect(short.stdout).toBe('[1/1] rust: nic: document the poll work: no findings introduced (3 files checked)\ntotal: no findings introduced by 1 patch\n');
+    expect(short.stdout).toBe('[1/1] rust: nic: document the poll work: no findings introduced (4 files checked)\ntotal: no findings introduced by 1 patch\n');
   });
 
   it('a patch that does not apply exits 2 with git\'s message, leaving the tree as it was', () => {

@@ -86,8 +86,14 @@ async function reviewSeries(
   // `make rust-analyzer` writes rust-project.json into the build tree, untracked: read it from the
   // user's tree, with its paths made relative to the repository.
   const crateRoots = rustProjectCrateRoots(root, opts.rustProject && path.resolve(opts.rustProject));
-  const disposeOnSignal = () => tree.dispose();
-  process.once('exit', disposeOnSignal);
+  // Ctrl-C removes the worktree first, then ends the process the way the signal would have.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const s of signals) process.removeListener(s, onSignal);
+    tree.dispose();
+    process.kill(process.pid, signal);
+  };
+  for (const s of signals) process.on(s, onSignal);
   try {
     const out: PatchOutcome[] = [];
     for (const patch of patches) {
@@ -115,7 +121,7 @@ async function reviewSeries(
     }
     return out;
   } finally {
-    process.removeListener('exit', disposeOnSignal);
+    for (const s of signals) process.removeListener(s, onSignal);
     await factsSource.close?.();
     tree.dispose();
   }
