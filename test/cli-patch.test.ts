@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WORK_ITEM_BUG, runCli, tempTree } from './cli-helpers.js';
-import { LIB, RING, WORK, callHelperFromWorkItem, edit, git } from './git-crate.js';
+import { WORK_ITEM_BUG, runCli } from './cli-helpers.js';
+import { LIB, RING, WORK, callHelperFromWorkItem, edit, git, gitRepo } from './git-crate.js';
 
 const CRATE = 'drivers/net/nic';
 
@@ -15,7 +15,7 @@ const CRATE = 'drivers/net/nic';
  * the base commit.
  */
 function seriesRepo(): { dir: string; base: string } {
-  const dir = tempTree({
+  const dir = gitRepo({
     [`${CRATE}/lib.rs`]: LIB,
     [`${CRATE}/ring.rs`]: RING,
     [`${CRATE}/work.rs`]: WORK,
@@ -23,12 +23,6 @@ function seriesRepo(): { dir: string; base: string } {
     [`${CRATE}/Makefile`]: 'obj-m += nic.o\n',
     README: 'tree\n',
   });
-  git(dir, 'init', '-q');
-  git(dir, 'config', 'user.name', 'dmalint test');
-  git(dir, 'config', 'user.email', 'test@dmalint.invalid');
-  git(dir, 'config', 'commit.gpgsign', 'false');
-  git(dir, 'add', '.');
-  git(dir, 'commit', '-q', '-m', 'base');
   const base = git(dir, 'rev-parse', 'HEAD').trim();
   edit(dir, `${CRATE}/lib.rs`, (t) => t.replace('\n', '\n// A network card with one ring.\n'));
   git(dir, 'commit', '-q', '-am', 'rust: nic: describe the driver');
