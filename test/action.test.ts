@@ -94,6 +94,13 @@ describe('action.yml', () => {
     expect([run('0', 'true'), run('1', 'true'), run('1', 'false'), run('2', 'false')]).toEqual([0, 1, 0, 2]);
   });
 
+  it("keys npm's cache by the action's own lock file", () => {
+    const r = runStep(step("Find npm's cache"), os.tmpdir(), { GITHUB_ACTION_PATH: repo, RUNNER_OS: 'Linux' });
+    expect(r.code).toBe(0);
+    expect(r.outputs.key).toMatch(/^dmalint-npm-Linux-[0-9a-f]{64}$/);
+    expect(r.outputs.dir).not.toBe('');
+  });
+
   it('installs from its own checkout or a release tarball, with current actions and Node', () => {
     expect(action.runs.using).toBe('composite');
     expect(action.inputs['node-version']!.default).toBe('24');
