@@ -155,7 +155,9 @@ export async function lintSelection(
   const merged: LintResult & { sources: SourceTexts } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: joinSourceTexts([]) };
   const texts: SourceTexts[] = [];
   const started = performance.now();
-  const ignored = opts.respectGitignore === false ? undefined : gitIgnoredMatcher(cwd);
+  // Only walked folders are filtered: named files are always linted, and need no git call.
+  const walks = paths.some((p) => fs.statSync(path.resolve(cwd, p), { throwIfNoEntry: false })?.isDirectory());
+  const ignored = opts.respectGitignore === false || !walks ? undefined : gitIgnoredMatcher(cwd);
   for (const group of groupByConfig(paths, opts.config, cwd)) {
     const config = group.config;
     const configFilter = makePathFilter(config);
