@@ -114,6 +114,18 @@ describe('dmalint patch', () => {
     untouched(dir, head);
   });
 
+  it('check --diff refuses a patch that is not applied, and points at dmalint patch', () => {
+    const { dir, patches } = formatPatches();
+    const r = runCli(['check', '--diff', patches[1]!, CRATE], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: the diff in ${patches[1]} is not applied here: ${CRATE}/work.rs:`);
+    expect(r.stderr).toContain(`help: apply it first (\`git am\`, \`git apply\`), or check it before applying with \`dmalint patch ${patches[1]}\``);
+    git(dir, 'am', '-q', patches[0]!, patches[1]!);
+    const applied = runCli(['check', '--format', 'short', '--diff', patches[1]!, CRATE], { cwd: dir });
+    expect(applied.code).toBe(1);
+    expect(applied.stdout).toMatch(new RegExp(`^${CRATE}/ring\\.rs:7:5: error\\[coherent_outside_probe\\]`));
+  });
+
   it('a patch that touches no Rust file, and usage errors', () => {
     const { dir } = seriesRepo();
     fs.writeFileSync(path.join(dir, 'README'), 'tree, described\n');
