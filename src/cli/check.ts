@@ -62,6 +62,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     if (opts.statistics && !['human', 'short', 'json'].includes(opts.format)) throw new UsageError(`--statistics prints counts in the human, short or json format, not ${opts.format}`);
     const stdin = await stdinInput(paths, opts);
     if (stdin && opts.diff === '-') throw new UsageError('--diff - and --stdin-filename both read standard input; give the diff as a file');
+    const root = reportRoot(opts, cwd);
     if (opts.output) writable(opts.output, 'the report');
     if (opts.writeBaseline !== undefined) writable(opts.writeBaseline, 'the baseline');
     // Baselines and change sets load their code only when asked for.
@@ -92,7 +93,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
       result: shown,
       rules: allRuleMetas(),
       cwd,
-      root: reportRoot(opts, cwd),
+      root,
       files: [...merged.sources.keys()],
       readSource: (file) => merged.sources.get(file) ?? readQuietly(path.resolve(cwd, file)),
       color: useColor(opts.color, !!opts.output),
@@ -108,7 +109,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     if (opts.format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
       const githubStepSummary = await loadGithubStepSummary();
       fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, githubStepSummary({
-        result, rules: allRuleMetas(), cwd, root: reportRoot(opts, cwd), readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
+        result, rules: allRuleMetas(), cwd, root, readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
       }));
     }
     return exitCode(result, opts);
