@@ -164,8 +164,11 @@ describe('dmalint lsp', () => {
     const selection = client.shown[0].selection!;
     expect(doc.getText(selection)).toBe('<reason>');
 
+    // Left as it is, the placeholder is no reason: the finding stays, and the comment is reported.
     await client.change(uri, 2, edits.map((e) => ({ range: e.range, text: e.newText })));
-    expect((await client.diagnosticsFor(uri, (p) => p.version === 2)).diagnostics).toEqual([]);
+    const placeholder = await client.diagnosticsFor(uri, (p) => p.version === 2);
+    expect(rules(placeholder).sort()).toEqual([FREE_RULE, 'invalid_suppression']);
+    expect(placeholder.diagnostics.find((d) => d.code === 'invalid_suppression')?.message).toMatch(/^suppression comment with a placeholder for a reason: `<reason>`/);
 
     // The reason is written in; the suppression still holds.
     await client.change(uri, 3, [{ range: selection, text: 'the device is reset by the bus on remove' }]);
@@ -214,8 +217,14 @@ describe('dmalint lsp', () => {
     const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: on });
     const value = (hover?.contents as { kind: string; value: string }).value;
     expect((hover?.contents as { kind: string }).kind).toBe('markdown');
-    expect(value).toContain('**dma_free_without_quiesce**');
-    expect(value).toContain('How to fix');
+    // The finding's evidence first, with links to its related locations; then the rule, briefly.
+    const mainUri = uriOf(path.join(root, 'main.rs'));
+    expect(value.split('\n')[0]).toBe('DMA buffer `ring` is freed on remove, but the device is never stopped before it');
+    expect(value).toContain(`- the DMA address is given to the device at [main.rs:25](${mainUri}#L25)`);
+    expect(value).toContain(`- no unbind() and no Drop for \`Nic\` ([main.rs:18](${mainUri}#L18))`);
+    expect(value.indexOf('help: stop the device')).toBeGreaterThan(value.indexOf('main.rs:18'));
+    expect(value).toMatch(/---\n\n`dma_free_without_quiesce`: [^\n]+\. \[Documentation\]\(https:[^)]+dma_free_without_quiesce\.md\)$/);
+    expect(value.length).toBeLessThan(1000);
     expect(hover?.range).toEqual(rangeOf(NIC_MAIN, 'ring: CoherentAllocation<u64>'));
     const off = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(NIC_MAIN, 'RING_BASE').start });
     expect(off).toBeNull();
@@ -232,8 +241,10 @@ describe('dmalint lsp', () => {
 
     const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(text, 'coherent_outside_probe').start });
     const value = (hover?.contents as { value: string }).value;
-    expect(value).toContain('**unused_suppression**');
-    expect(value).toContain('**coherent_outside_probe**');
+    expect(value.split('\n')[0]).toBe('this `dmalint-allow(coherent_outside_probe)` suppresses nothing');
+    expect(value).toContain('`unused_suppression`: a dmalint-allow comment that suppresses nothing');
+    expect(value).toContain('`coherent_outside_probe`: ');
+    expect(published.diagnostics[0].tags).toEqual([1]); // Unnecessary: shown faded
 
     const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: published.diagnostics[0].range, context: { diagnostics: published.diagnostics } });
     expect(actions.map((a) => a.title)).toEqual(['Remove the unused dmalint-allow comment']);
@@ -341,12 +352,19 @@ describe('dmalint lsp', () => {
   it('answers a bad request with an error and keeps serving', async () => {
     const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
     const uri = uriOf(path.join(root, 'main.rs'));
-    await expect(client.request('textDocument/hover', { textDocument: null, position: 'nowhere' })).rejects.toThrow(/hover failed/);
+    // Wrong types are invalid params (-32602) named by field, with no stack trace anywhere.
+    const bad = client.request('textDocument/hover', { textDocument: null, position: 'nowhere' });
+    await expect(bad).rejects.toMatchObject({ code: -32602, message: 'dmalint: `textDocument/hover`: `textDocument.uri` is missing' });
+    await expect(client.request('textDocument/hover', { textDocument: { uri }, position: { line: -1, character: 0 } })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('`position` must be a position') });
+    await expect(client.request('textDocument/codeAction', { textDocument: { uri }, range: rangeOf(NIC_MAIN, 'ring'), context: { diagnostics: [{}] } })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('`context.diagnostics[0]`: `range` is missing') });
     await client.notify('textDocument/didChange', { textDocument: { uri: 'file:///not/open.rs', version: 1 }, contentChanges: [{ text: 'x' }] });
     await client.notify('textDocument/didOpen', { textDocument: null });
+    await client.notify('textDocument/didChange', { textDocument: { uri, version: 'two' }, contentChanges: [{ text: 'x' }] });
     await client.open(uri, NIC_MAIN);
     expect(rules(await client.diagnosticsFor(uri, (p) => p.version === 1))).toEqual([FREE_RULE]);
-    expect(client.logs.some((l) => l.includes('didOpen failed'))).toBe(true);
+    expect(client.logs.some((l) => l.includes('`textDocument/didOpen` ignored: `textDocument.uri` is missing'))).toBe(true);
+    expect(client.logs.some((l) => l.includes('`textDocument/didChange` ignored: `textDocument.version` must be a whole number'))).toBe(true);
+    expect(client.logs.join('\n')).not.toMatch(/\n\s+at /);
   });
 
   it('exits 0 after shutdown and exit', async () => {
