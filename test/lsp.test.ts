@@ -367,6 +367,56 @@ describe('dmalint lsp', () => {
     expect(client.logs.join('\n')).not.toMatch(/\n\s+at /);
   });
 
+  it('writes the related locations into the message for a client that does not show them', async () => {
+    const plain: ClientCapabilities = { ...PUSH, textDocument: { publishDiagnostics: { versionSupport: true } } };
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW }, plain);
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    const [d] = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics;
+    expect(d.message.split('\n')).toEqual([
+      'DMA buffer `ring` is freed on remove, but the device is never stopped before it',
+      'note: the DMA address is given to the device at main.rs:25',
+      'note: no unbind() and no Drop for `Nic` (main.rs:18)',
+      expect.stringMatching(/^help: stop the device in unbind\(\)/),
+    ]);
+  });
+
+  it('gives a document over the size limit one diagnostic, and keeps serving', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
+    const uri = uriOf(path.join(root, 'main.rs'));
+    const huge = NIC_MAIN + '// filler line of a generated table\n'.repeat(Math.ceil((33 * 1048576) / 36));
+    await client.open(uri, huge);
+    const [d, ...rest] = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics;
+    expect(rest).toEqual([]);
+    expect(d.message).toMatch(/^file is 33\.\d MiB, over the 32 MiB limit; not checked$/);
+    expect(d.range).toEqual({ start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
+    // Cut down under the limit, it is checked again.
+    await client.change(uri, 2, [{ text: NIC_MAIN }]);
+    expect(rules(await client.diagnosticsFor(uri, (p) => p.version === 2))).toEqual([FREE_RULE]);
+  });
+
+  it('checks a file outside any project on its own, without reading its folder', async () => {
+    const { client } = await start({ 'lib.rs': '' });
+    // No marker above it and no workspace folder holding it: its folder's other files are not read
+    // (were they, the Drop in hw.rs would stop the device and there would be no finding).
+    const scratch = tempProject({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW + NIC_HW_DROP });
+    roots.push(scratch);
+    const uri = uriOf(path.join(scratch, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    expect(rules(await client.diagnosticsFor(uri, (p) => p.version === 1))).toEqual([FREE_RULE]);
+  });
+
+  it('bounds the walk of a huge folder and reads the opened file\'s own folder instead', async () => {
+    const { client, root } = await start({ 'Cargo.toml': '', 'drv/main.rs': NIC_MAIN, 'drv/hw.rs': NIC_HW + NIC_HW_DROP });
+    fs.mkdirSync(path.join(root, 'big'));
+    for (let i = 0; i <= 50_000; i++) fs.writeFileSync(path.join(root, 'big', `f${i}.txt`), '');
+    const uri = uriOf(path.join(root, 'drv', 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    // hw.rs was read: its Drop stops the device.
+    expect((await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics).toEqual([]);
+    expect(client.logs.some((l) => l.includes(`${root} holds more than 50000 folder entries; only ${path.join(root, 'drv')} is read for crates`))).toBe(true);
+  });
+
   it('exits 0 after shutdown and exit', async () => {
     const { client } = await start({ 'main.rs': NIC_MAIN });
     expect(await client.shutdown()).toBe(0);
