@@ -76,6 +76,25 @@ describe('dmalint lsp: JSON-RPC', () => {
   }
 });
 
+describe('dmalint lsp: related locations in the message', () => {
+  const cases: [string, Record<string, unknown>, object, boolean][] = [
+    ['Neovim, which announces them but does not show them', { clientInfo: { name: 'Neovim', version: '0.7.2' } }, PUSH, true],
+    ['a client that asks for them in initializationOptions', { initializationOptions: { relatedInMessage: true } }, PUSH, true],
+    ['a client that announces them', {}, PUSH, false],
+    ['a client that does not announce them but turns them off', { initializationOptions: { relatedInMessage: false } }, { textDocument: {} }, false],
+  ];
+  for (const [who, more, caps, inMessage] of cases) {
+    it(`${inMessage ? 'are' : 'are not'} written for ${who}`, async () => {
+      const { peer, root, uri } = start();
+      await peer.initialize(uriOf(root), caps, 'off', more);
+      peer.send(open(uri, NIC_MAIN));
+      const p = await peer.waitFor('diagnostics', (m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri);
+      const message: string = p.params.diagnostics[0].message;
+      expect(message.includes('\nnote: the DMA address is given to the device at main.rs:25\n')).toBe(inMessage);
+    });
+  }
+});
+
 describe('dmalint lsp: scheduling', () => {
   it('analyzes a burst of changes once, at its newest version, and publishes only that version', async () => {
     const { peer, root, uri } = start();

@@ -48,8 +48,8 @@ export class RawPeer {
   }
 
   /** Sends `initialize` and `initialized` and waits for the answer. */
-  async initialize(rootUri: string, capabilities: unknown, trace = 'off'): Promise<void> {
-    this.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { processId: process.pid, rootUri, capabilities, trace } });
+  async initialize(rootUri: string, capabilities: unknown, trace = 'off', more: Record<string, unknown> = {}): Promise<void> {
+    this.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { processId: process.pid, rootUri, capabilities, trace, ...more } });
     await this.waitFor('initialize result', (m) => m.id === 'init');
     this.send({ jsonrpc: '2.0', method: 'initialized', params: {} });
   }

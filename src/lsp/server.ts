@@ -198,9 +198,7 @@ class DmalintServer {
   private initialize(params: InitializeParams): InitializeResult {
     this.caps = params.capabilities ?? {};
     this.mode = this.caps.textDocument?.diagnostic ? 'pull' : 'push';
-    // Clients that do not announce related locations do not show them (Neovim 0.7, Eglot, ALE).
-    const related = this.caps.textDocument?.publishDiagnostics?.relatedInformation || (this.caps.textDocument?.diagnostic as { relatedInformation?: boolean } | undefined)?.relatedInformation;
-    this.project.relatedInMessage = !related;
+    this.project.relatedInMessage = relatedInMessage(params);
     const roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
     const legacyRoot = params.rootUri ? uriToPath(params.rootUri) : params.rootPath ?? undefined;
     this.project.setWorkspaceRoots(roots.length > 0 ? roots : legacyRoot ? [legacyRoot] : []);
@@ -526,6 +524,19 @@ class DmalintServer {
     const rule = format === 'markdown' ? '\n\n---\n\n' : '\n\n';
     return { contents: { kind: format, value: [...parts, ...about].join(rule) }, range };
   }
+}
+
+/**
+ * Whether related locations go into the message too: when the client says so in
+ * `initializationOptions.relatedInMessage`; else when it does not announce them (Eglot), or is
+ * Neovim, which announces them but shows none in its diagnostic float.
+ */
+function relatedInMessage(params: InitializeParams): boolean {
+  const option = (params.initializationOptions as { relatedInMessage?: unknown } | null | undefined)?.relatedInMessage;
+  if (typeof option === 'boolean') return option;
+  const caps = params.capabilities?.textDocument;
+  const announced = caps?.publishDiagnostics?.relatedInformation || (caps?.diagnostic as { relatedInformation?: boolean } | undefined)?.relatedInformation;
+  return !announced || params.clientInfo?.name === 'Neovim';
 }
 
 function configErrorDiagnostic(error: ConfigError, file: string): Diagnostic {
