@@ -5,7 +5,7 @@ import type { Finding } from '../src/lint/types.js';
 import { removeCommentEdit, splitLines, suppressionEdit, unbindEdit, unbindTarget, type LineEdit } from '../src/lsp/fixes.js';
 import { pointAt, spanToRange, treeEditFor } from '../src/lsp/positions.js';
 import { PassThrough } from 'node:stream';
-import { FramedMessageReader, describeOversized } from '../src/lsp/transport.js';
+import { FramedMessageReader, MAX_MESSAGE_BYTES, describeOversized } from '../src/lsp/transport.js';
 
 function apply(text: string, e: LineEdit): string {
   const lines = text.split('\n');
@@ -111,6 +111,27 @@ describe('message framing', () => {
       expect(got).toEqual([...messages, { jsonrpc: '2.0', method: 'exit' }]);
       expect(rejected).toMatchObject([{ id: null, error: { code: -32700 } }]);
     }
+  });
+
+  it('skips a body too long to read without keeping it, tells what it was, and reads on', () => {
+    const input = new PassThrough();
+    const got: unknown[] = [];
+    const oversized: unknown[] = [];
+    const reader = new FramedMessageReader(input, { broken: (r) => expect.fail(r), oversized: (m) => oversized.push(m), dropped: () => undefined }, () => expect.fail('rejected'));
+    reader.listen((m) => got.push(m));
+    const head = '{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"file:///huge.rs","languageId":"rust","version":1,"text":"';
+    const length = MAX_MESSAGE_BYTES + 1;
+    input.write(`Content-Length: ${length}\r\n\r\n${head}`);
+    const chunk = Buffer.alloc(1 << 20, 0x61);
+    let left = length - head.length - 4;
+    while (left > 0) {
+      const n = Math.min(left, chunk.length);
+      input.write(chunk.subarray(0, n));
+      left -= n;
+    }
+    input.write('"}}}' + framed({ jsonrpc: '2.0', method: 'exit' }));
+    expect(oversized).toEqual([{ bytes: length, method: 'textDocument/didOpen', uri: 'file:///huge.rs' }]);
+    expect(got).toEqual([{ jsonrpc: '2.0', method: 'exit' }]);
   });
 
   it('tells what a body too long to read was from its first bytes', () => {
