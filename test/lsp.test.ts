@@ -230,6 +230,23 @@ describe('dmalint lsp', () => {
     expect(off).toBeNull();
   });
 
+  it('gives the evidence in plain text to a client that takes no Markdown', async () => {
+    const plain: ClientCapabilities = { ...PUSH, textDocument: { ...PUSH.textDocument, hover: { contentFormat: ['plaintext'] } } };
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW }, plain);
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    await client.diagnosticsFor(uri, (p) => p.version === 1);
+    const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(NIC_MAIN, 'CoherentAllocation<u64>,').start });
+    const contents = hover?.contents as { kind: string; value: string };
+    expect(contents.kind).toBe('plaintext');
+    expect(contents.value.split('\n').slice(0, 3)).toEqual([
+      'DMA buffer `ring` is freed on remove, but the device is never stopped before it',
+      '  the DMA address is given to the device at main.rs:25',
+      '  no unbind() and no Drop for `Nic` (main.rs:18)',
+    ]);
+    expect(contents.value).toMatch(/\n\ndma_free_without_quiesce: [^\n]+\nhttps:\S+dma_free_without_quiesce\.md$/);
+  });
+
   it('removes an unused suppression, and explains the rules a suppression comment names', async () => {
     const text = `// A helper with nothing to suppress.\n\nfn helper() -> u32 {\n    // dmalint-allow(coherent_outside_probe): left from an old version\n    7\n}\n`;
     const { client, root } = await start({ 'lib.rs': text });
