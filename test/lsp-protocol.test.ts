@@ -124,6 +124,9 @@ describe('dmalint lsp: scheduling', () => {
     await peer.initialize(uriOf(root), PULL);
     peer.send(open(uri, NIC_MAIN));
     const pull = (id: string) => ({ jsonrpc: '2.0', id, method: 'textDocument/diagnostic', params: { textDocument: { uri } } });
+    // The first pull waits for the folder to be read; the next ones are answered at once.
+    peer.send(pull('first'));
+    await peer.waitFor('the first pull', (m) => m.id === 'first');
     const at = NIC_MAIN.indexOf('const RING_BASE');
     const spaced = NIC_MAIN.slice(0, at) + ' ' + NIC_MAIN.slice(at);
     peer.send(change(uri, 2, NIC_MAIN, at), pull('stale'), change(uri, 3, spaced, at), pull('fresh'));

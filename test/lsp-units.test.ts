@@ -130,7 +130,7 @@ describe('message framing', () => {
       left -= n;
     }
     input.write('"}}}' + framed({ jsonrpc: '2.0', method: 'exit' }));
-    expect(oversized).toEqual([{ bytes: length, method: 'textDocument/didOpen', uri: 'file:///huge.rs' }]);
+    expect(oversized).toEqual([{ bytes: length, method: 'textDocument/didOpen', uri: 'file:///huge.rs', version: 1 }]);
     expect(got).toEqual([{ jsonrpc: '2.0', method: 'exit' }]);
   });
 

@@ -3,10 +3,12 @@
 //
 // A *scope* is the folder a document's crate is looked for in: the nearest folder above the
 // document that holds dmalint.toml, Cargo.toml, Kbuild or a Makefile, not above the workspace
-// folder. Its `.rs` files are read once (facts cached by content); after that only an edited
-// file is re-extracted, the scope's files are grouped into crates (`groupCrates`, as the CLI
-// does) and only the crates holding changed files are analyzed again (`analyze`, the CLI's
-// analysis), so the findings are those `dmalint check <scope>` reports.
+// folder; a file in no workspace folder and under no such folder is a scope of its own. Its
+// `.rs` files are read once, in the background with a bounded walk, and its files are analyzed
+// only then (facts cached by content); after that only an edited file is re-extracted, the
+// scope's files are grouped into crates (`groupCrates`, as the CLI does) and only the crates
+// holding changed files are analyzed again (`analyze`, the CLI's analysis), so the findings are
+// those `dmalint check <scope>` reports.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -147,8 +149,9 @@ export class Project {
   }
 
   /** A document whose text was too long to read: it gets only a diagnostic saying so. */
-  openTooLarge(uri: string, bytes: number): void {
-    this.open(uri, 'rust', 0, '');
+  openTooLarge(uri: string, bytes: number, version: number | undefined): void {
+    // Without a version from the message, one after the last known keeps the diagnostic current.
+    this.open(uri, 'rust', version ?? (this.document(uri)?.version ?? -1) + 1, '');
     this.files.get(this.keyOf(uri))!.open!.markTooLarge(bytes);
   }
 

@@ -134,7 +134,7 @@ class DmalintServer {
   oversizedMessage(m: OversizedMessage): void {
     this.log(`a ${m.method ?? 'message'} of ${(m.bytes / 1048576).toFixed(1)} MiB was not read`);
     if (!m.uri || (m.method !== 'textDocument/didOpen' && m.method !== 'textDocument/didChange')) return;
-    this.project.openTooLarge(m.uri, m.bytes);
+    this.project.openTooLarge(m.uri, m.bytes, m.version);
     this.clientEdited.add(this.project.keyOf(m.uri));
     this.queueFlush();
   }

@@ -43,6 +43,8 @@ export interface OversizedMessage {
   method?: string;
   id?: number | string;
   uri?: string;
+  /** The document version, when it comes before the text. */
+  version?: number;
 }
 
 export interface TransportEvents {
@@ -229,6 +231,8 @@ export function describeOversized(prefix: string, bytes: number): OversizedMessa
   if (method) out.method = method[1];
   const id = /"id"\s*:\s*(\d+|"[^"\\]*")/.exec(prefix);
   if (id) out.id = id[1].startsWith('"') ? id[1].slice(1, -1) : Number(id[1]);
+  const version = /"version"\s*:\s*(\d+)/.exec(prefix);
+  if (version) out.version = Number(version[1]);
   const uri = /"uri"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(prefix);
   if (uri) {
     try {
