@@ -97,7 +97,7 @@ type PushOrPull = 'push' | 'pull';
  * How long analysis waits for queued messages to be handled first. A client that sends without
  * pause still gets diagnostics this often.
  */
-const MAX_DRAIN_MS = 100;
+const MAX_DRAIN_MS = 250;
 
 class DmalintServer {
   private readonly project: Project;
