@@ -170,6 +170,18 @@ describe('suppressions', () => {
     expect(r.stdout).toContain('error[coherent_outside_probe]');
   });
 
+  it('a placeholder for a reason is no reason: the finding stays and the comment is an error', () => {
+    const placeholders = ['<reason>', 'TODO', 'fixme.', '<why this is safe>', '...', '${1:<reason>}'];
+    const dir = tempTree(Object.fromEntries(placeholders.map((p, i) => [`refill${i}.rs`, withComment(`// dmalint-allow(coherent_outside_probe): ${p}`, 'above')])));
+    const r = runCli(['check', '--format', 'short', '.'], { cwd: dir });
+    expect(r.code).toBe(1);
+    for (const p of placeholders) expect(r.stdout).toContain(`error[invalid_suppression]: suppression comment with a placeholder for a reason: \`${p}\``);
+    expect(r.stdout.match(/error\[coherent_outside_probe\]/g)).toHaveLength(placeholders.length);
+    // A reason that starts with such a word but says something is a reason.
+    const real = tempTree({ 'refill.rs': withComment('// dmalint-allow(coherent_outside_probe): TODO remove once the work item is flushed in unbind()', 'above') });
+    expect(runCli(['check', '--format', 'short', '.'], { cwd: real }).code).toBe(0);
+  });
+
   it('an unknown rule id in a suppression is reported', () => {
     const dir = tempTree({ 'refill.rs': withComment('// dmalint-allow(coherent_outside_prob): typo', 'above') });
     const r = runCli(['check', '--format', 'short', '.'], { cwd: dir });

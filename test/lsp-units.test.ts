@@ -4,6 +4,8 @@ import { extractFacts } from '../src/facts/extract.js';
 import type { Finding } from '../src/lint/types.js';
 import { removeCommentEdit, splitLines, suppressionEdit, unbindEdit, unbindTarget, type LineEdit } from '../src/lsp/fixes.js';
 import { pointAt, spanToRange, treeEditFor } from '../src/lsp/positions.js';
+import { PassThrough } from 'node:stream';
+import { FramedMessageReader, MAX_MESSAGE_BYTES, describeOversized } from '../src/lsp/transport.js';
 
 function apply(text: string, e: LineEdit): string {
   const lines = text.split('\n');
@@ -82,5 +84,59 @@ describe('unbind() skeleton', () => {
   it('is not offered when the impl has an unbind() or a remove()', () => {
     const text = `impl pci::Driver for Dev {\n    fn remove(d: &pci::Device<Core>, this: Pin<&Self>) {}\n}\n`;
     expect(unbindTarget(finding, [{ path: 'a.rs', facts: extractFacts(text) }])).toBeUndefined();
+  });
+});
+
+describe('message framing', () => {
+  const framed = (m: unknown) => {
+    const body = JSON.stringify(m);
+    return `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  };
+
+  it('reads messages however the bytes are cut, and answers a body that is not JSON', () => {
+    const messages = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { capabilities: {} } },
+      { jsonrpc: '2.0', method: 'textDocument/didOpen', params: { textDocument: { uri: 'file:///a.rs', text: 'fn é() {} // Content-Length: 5' } } },
+    ];
+    const bytes = Buffer.from(messages.map(framed).join('') + 'Content-Length: 3\r\n\r\n{x}' + framed({ jsonrpc: '2.0', method: 'exit' }));
+    for (const step of [1, 7, bytes.length]) {
+      const input = new PassThrough();
+      const got: unknown[] = [];
+      const rejected: unknown[] = [];
+      const broken: string[] = [];
+      const reader = new FramedMessageReader(input, { broken: (r) => broken.push(r), oversized: () => undefined, dropped: () => undefined }, (r) => rejected.push(r));
+      reader.listen((m) => got.push(m));
+      for (let i = 0; i < bytes.length; i += step) input.write(bytes.subarray(i, i + step));
+      expect(broken).toEqual([]);
+      expect(got).toEqual([...messages, { jsonrpc: '2.0', method: 'exit' }]);
+      expect(rejected).toMatchObject([{ id: null, error: { code: -32700 } }]);
+    }
+  });
+
+  it('skips a body too long to read without keeping it, tells what it was, and reads on', () => {
+    const input = new PassThrough();
+    const got: unknown[] = [];
+    const oversized: unknown[] = [];
+    const reader = new FramedMessageReader(input, { broken: (r) => expect.fail(r), oversized: (m) => oversized.push(m), dropped: () => undefined }, () => expect.fail('rejected'));
+    reader.listen((m) => got.push(m));
+    const head = '{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"file:///huge.rs","languageId":"rust","version":1,"text":"';
+    const length = MAX_MESSAGE_BYTES + 1;
+    input.write(`Content-Length: ${length}\r\n\r\n${head}`);
+    const chunk = Buffer.alloc(1 << 20, 0x61);
+    let left = length - head.length - 4;
+    while (left > 0) {
+      const n = Math.min(left, chunk.length);
+      input.write(chunk.subarray(0, n));
+      left -= n;
+    }
+    input.write('"}}}' + framed({ jsonrpc: '2.0', method: 'exit' }));
+    expect(oversized).toEqual([{ bytes: length, method: 'textDocument/didOpen', uri: 'file:///huge.rs', version: 1 }]);
+    expect(got).toEqual([{ jsonrpc: '2.0', method: 'exit' }]);
+  });
+
+  it('tells what a body too long to read was from its first bytes', () => {
+    const prefix = '{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"file:///big%20file.rs","languageId":"rust","text":"// ';
+    expect(describeOversized(prefix, 200 * 1048576)).toEqual({ bytes: 200 * 1048576, method: 'textDocument/didOpen', uri: 'file:///big%20file.rs' });
+    expect(describeOversized('{"jsonrpc":"2.0","id":7,"method":"x"', 1)).toEqual({ bytes: 1, id: 7, method: 'x' });
   });
 });

@@ -8,6 +8,7 @@ import type {
   ClientCapabilities,
   CodeAction,
   Diagnostic,
+  DiagnosticRelatedInformation,
   DocumentDiagnosticReport,
   Hover,
   TextEdit,
@@ -44,6 +45,12 @@ async function start(files: Record<string, string>, capabilities = PUSH): Promis
 }
 
 const FREE_RULE = 'dma_free_without_quiesce';
+
+/** How a related location reads in a message or hover: its `here` becomes `at <where>`. */
+function relatedLine(r: DiagnosticRelatedInformation, where: (line: number) => string): string {
+  const at = where(r.location.range.start.line + 1);
+  return /\bhere\b/.test(r.message) ? r.message.replace(/\bhere\b/, `at ${at}`) : `${r.message} (${at})`;
+}
 const rules = (p: { diagnostics: Diagnostic[] }) => p.diagnostics.map((d) => d.code);
 
 /** An unbind() that stops the engine, for main.rs. */
@@ -164,8 +171,11 @@ describe('dmalint lsp', () => {
     const selection = client.shown[0].selection!;
     expect(doc.getText(selection)).toBe('<reason>');
 
+    // Left as it is, the placeholder is no reason: the finding stays, and the comment is reported.
     await client.change(uri, 2, edits.map((e) => ({ range: e.range, text: e.newText })));
-    expect((await client.diagnosticsFor(uri, (p) => p.version === 2)).diagnostics).toEqual([]);
+    const placeholder = await client.diagnosticsFor(uri, (p) => p.version === 2);
+    expect(rules(placeholder).sort()).toEqual([FREE_RULE, 'invalid_suppression']);
+    expect(placeholder.diagnostics.find((d) => d.code === 'invalid_suppression')?.message).toMatch(/^suppression comment with a placeholder for a reason: `<reason>`/);
 
     // The reason is written in; the suppression still holds.
     await client.change(uri, 3, [{ range: selection, text: 'the device is reset by the bus on remove' }]);
@@ -209,16 +219,39 @@ describe('dmalint lsp', () => {
     const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
     const uri = uriOf(path.join(root, 'main.rs'));
     await client.open(uri, NIC_MAIN);
-    await client.diagnosticsFor(uri, (p) => p.version === 1);
+    const [finding] = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics;
     const on = rangeOf(NIC_MAIN, 'CoherentAllocation<u64>,').start;
     const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: on });
     const value = (hover?.contents as { kind: string; value: string }).value;
     expect((hover?.contents as { kind: string }).kind).toBe('markdown');
-    expect(value).toContain('**dma_free_without_quiesce**');
-    expect(value).toContain('How to fix');
+    // The finding's evidence first, with links to its related locations; then the rule, briefly.
+    const mainUri = uriOf(path.join(root, 'main.rs'));
+    expect(value.split('\n')[0]).toBe('DMA buffer `ring` is freed on remove, but the device is never stopped before it');
+    const related = finding.relatedInformation ?? [];
+    expect(related.length).toBeGreaterThan(0);
+    const lines = related.map((r) => `- ${relatedLine(r, (l) => `[main.rs:${l}](${mainUri}#L${l})`)}`);
+    expect(value.split('\n').slice(1, 2 + lines.length)).toEqual(['', ...lines]);
+    expect(value.indexOf('help: stop the device')).toBeGreaterThan(value.indexOf(lines[lines.length - 1]));
+    expect(value).toMatch(/---\n\n`dma_free_without_quiesce`: [^\n]+\. \[Documentation\]\(https:[^)]+dma_free_without_quiesce\.md\)$/);
+    expect(value.length).toBeLessThan(1000);
     expect(hover?.range).toEqual(rangeOf(NIC_MAIN, 'ring: CoherentAllocation<u64>'));
     const off = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(NIC_MAIN, 'RING_BASE').start });
     expect(off).toBeNull();
+  });
+
+  it('gives the evidence in plain text to a client that takes no Markdown', async () => {
+    const plain: ClientCapabilities = { ...PUSH, textDocument: { ...PUSH.textDocument, hover: { contentFormat: ['plaintext'] } } };
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW }, plain);
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    const [finding] = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics;
+    const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(NIC_MAIN, 'CoherentAllocation<u64>,').start });
+    const contents = hover?.contents as { kind: string; value: string };
+    expect(contents.kind).toBe('plaintext');
+    const related = (finding.relatedInformation ?? []).map((r) => `  ${relatedLine(r, (l) => `main.rs:${l}`)}`);
+    expect(related.length).toBeGreaterThan(0);
+    expect(contents.value.split('\n').slice(0, 1 + related.length)).toEqual(['DMA buffer `ring` is freed on remove, but the device is never stopped before it', ...related]);
+    expect(contents.value).toMatch(/\n\ndma_free_without_quiesce: [^\n]+\nhttps:\S+dma_free_without_quiesce\.md$/);
   });
 
   it('removes an unused suppression, and explains the rules a suppression comment names', async () => {
@@ -232,8 +265,10 @@ describe('dmalint lsp', () => {
 
     const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(text, 'coherent_outside_probe').start });
     const value = (hover?.contents as { value: string }).value;
-    expect(value).toContain('**unused_suppression**');
-    expect(value).toContain('**coherent_outside_probe**');
+    expect(value.split('\n')[0]).toBe('this `dmalint-allow(coherent_outside_probe)` suppresses nothing');
+    expect(value).toContain('`unused_suppression`: a dmalint-allow comment that suppresses nothing');
+    expect(value).toContain('`coherent_outside_probe`: ');
+    expect(published.diagnostics[0].tags).toEqual([1]); // Unnecessary: shown faded
 
     const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: published.diagnostics[0].range, context: { diagnostics: published.diagnostics } });
     expect(actions.map((a) => a.title)).toEqual(['Remove the unused dmalint-allow comment']);
@@ -341,12 +376,71 @@ describe('dmalint lsp', () => {
   it('answers a bad request with an error and keeps serving', async () => {
     const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
     const uri = uriOf(path.join(root, 'main.rs'));
-    await expect(client.request('textDocument/hover', { textDocument: null, position: 'nowhere' })).rejects.toThrow(/hover failed/);
+    // Wrong types are invalid params (-32602) named by field, with no stack trace anywhere.
+    const bad = client.request('textDocument/hover', { textDocument: null, position: 'nowhere' });
+    await expect(bad).rejects.toMatchObject({ code: -32602, message: 'dmalint: `textDocument/hover`: `textDocument.uri` is missing' });
+    await expect(client.request('textDocument/hover', { textDocument: { uri }, position: { line: -1, character: 0 } })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('`position` must be a position') });
+    await expect(client.request('textDocument/codeAction', { textDocument: { uri }, range: rangeOf(NIC_MAIN, 'ring'), context: { diagnostics: [{}] } })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('`context.diagnostics[0]`: `range` is missing') });
     await client.notify('textDocument/didChange', { textDocument: { uri: 'file:///not/open.rs', version: 1 }, contentChanges: [{ text: 'x' }] });
     await client.notify('textDocument/didOpen', { textDocument: null });
+    await client.notify('textDocument/didChange', { textDocument: { uri, version: 'two' }, contentChanges: [{ text: 'x' }] });
     await client.open(uri, NIC_MAIN);
     expect(rules(await client.diagnosticsFor(uri, (p) => p.version === 1))).toEqual([FREE_RULE]);
-    expect(client.logs.some((l) => l.includes('didOpen failed'))).toBe(true);
+    expect(client.logs.some((l) => l.includes('`textDocument/didOpen` ignored: `textDocument.uri` is missing'))).toBe(true);
+    expect(client.logs.some((l) => l.includes('`textDocument/didChange` ignored: `textDocument.version` must be a whole number'))).toBe(true);
+    expect(client.logs.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('writes the related locations into the message for a client that does not show them', async () => {
+    const plain: ClientCapabilities = { ...PUSH, textDocument: { publishDiagnostics: { versionSupport: true } } };
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW }, plain);
+    const uri = uriOf(path.join(root, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    const [d] = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics;
+    // The locations are sent as relatedInformation all the same; the message says them too.
+    const related = (d.relatedInformation ?? []).map((r) => `note: ${relatedLine(r, (l) => `main.rs:${l}`)}`);
+    expect(related.length).toBeGreaterThan(0);
+    expect(d.message.split('\n')).toEqual([
+      'DMA buffer `ring` is freed on remove, but the device is never stopped before it',
+      ...related,
+      expect.stringMatching(/^help: stop the device in unbind\(\)/),
+    ]);
+  });
+
+  it('gives a document over the size limit one diagnostic, and keeps serving', async () => {
+    const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
+    const uri = uriOf(path.join(root, 'main.rs'));
+    const huge = NIC_MAIN + '// filler line of a generated table\n'.repeat(Math.ceil((33 * 1048576) / 36));
+    await client.open(uri, huge);
+    const [d, ...rest] = (await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics;
+    expect(rest).toEqual([]);
+    expect(d.message).toMatch(/^file is 33\.\d MiB, over the 32 MiB limit; not checked$/);
+    expect(d.range).toEqual({ start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
+    // Cut down under the limit, it is checked again.
+    await client.change(uri, 2, [{ text: NIC_MAIN }]);
+    expect(rules(await client.diagnosticsFor(uri, (p) => p.version === 2))).toEqual([FREE_RULE]);
+  });
+
+  it('checks a file outside any project on its own, without reading its folder', async () => {
+    const { client } = await start({ 'lib.rs': '' });
+    // No marker above it and no workspace folder holding it: its folder's other files are not read
+    // (were they, the Drop in hw.rs would stop the device and there would be no finding).
+    const scratch = tempProject({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW + NIC_HW_DROP });
+    roots.push(scratch);
+    const uri = uriOf(path.join(scratch, 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    expect(rules(await client.diagnosticsFor(uri, (p) => p.version === 1))).toEqual([FREE_RULE]);
+  });
+
+  it('bounds the walk of a huge folder and reads the opened file\'s own folder instead', async () => {
+    const { client, root } = await start({ 'Cargo.toml': '', 'drv/main.rs': NIC_MAIN, 'drv/hw.rs': NIC_HW + NIC_HW_DROP });
+    fs.mkdirSync(path.join(root, 'big'));
+    for (let i = 0; i <= 50_000; i++) fs.writeFileSync(path.join(root, 'big', `f${i}.txt`), '');
+    const uri = uriOf(path.join(root, 'drv', 'main.rs'));
+    await client.open(uri, NIC_MAIN);
+    // hw.rs was read: its Drop stops the device.
+    expect((await client.diagnosticsFor(uri, (p) => p.version === 1)).diagnostics).toEqual([]);
+    expect(client.logs.some((l) => l.includes(`${root} holds more than 50000 folder entries; only ${path.join(root, 'drv')} is read for crates`))).toBe(true);
   });
 
   it('exits 0 after shutdown and exit', async () => {

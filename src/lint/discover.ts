@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const SKIP_DIRS = new Set(['target', '.git', 'node_modules', '.hg', '.svn']);
+/** Folders never walked into: build output and version control. */
+export const SKIP_DIRS = new Set(['target', '.git', 'node_modules', '.hg', '.svn']);
 const NOT_REGULAR = 'not a regular file (a FIFO, socket or device); not checked';
 
 export interface Discovery {

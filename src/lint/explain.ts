@@ -1,5 +1,5 @@
 // Renders a rule's metadata as documentation. The same text serves `dmalint explain`,
-// docs/rules/<id>.md, SARIF `help` and the language server's hovers.
+// docs/rules/<id>.md and SARIF `help`.
 import { ruleDocUrl, type RuleMeta } from './types.js';
 
 const LEVEL_WORDS = { deny: 'deny (error)', warn: 'warn (warning)', allow: 'allow (off)' } as const;
@@ -48,11 +48,6 @@ export function ruleText(meta: RuleMeta): string {
   }
   lines.push(`Documentation: ${ruleDocUrl(meta.id)}`);
   return lines.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
-}
-
-/** A short Markdown hover: summary, why, fix. */
-export function ruleHover(meta: RuleMeta): string {
-  return [`**${meta.id}**: ${meta.summary}`, '', meta.whyBad, '', `*How to fix:* ${meta.howToFix}`, '', `[Documentation](${ruleDocUrl(meta.id)})`].join('\n');
 }
 
 /** A fenced Rust block; the fence is longer than any run of backticks in the code. */

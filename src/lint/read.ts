@@ -2,9 +2,9 @@
 import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import { errorText } from './discover.js';
+import { MAX_FILE_BYTES, tooLargeMessage } from './limits.js';
 
-/** Files larger than this are not linted (generated tables, not driver code). */
-export const MAX_FILE_BYTES = 32 * 1024 * 1024;
+export { MAX_FILE_BYTES };
 
 export type ReadResult =
   | { ok: true; text: string }
@@ -57,7 +57,7 @@ export function readSourceBytes(absPath: string): FileReadResult {
     fd = fs.openSync(absPath, OPEN_FLAGS);
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return { ok: false, kind: 'read-error', message: 'not a regular file; not checked' };
-    if (st.size > MAX_FILE_BYTES) return { ok: false, kind: 'too-large', message: `file is ${(st.size / 1048576).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1048576} MiB limit; not checked` };
+    if (st.size > MAX_FILE_BYTES) return { ok: false, kind: 'too-large', message: tooLargeMessage(st.size) };
     bytes = readAll(fd, st.size);
   } catch (e) {
     return { ok: false, kind: 'read-error', message: `cannot read file: ${errorText(e)}` };

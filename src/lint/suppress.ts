@@ -8,9 +8,20 @@ export interface SuppressionInput {
   facts: FileFacts;
 }
 
+/**
+ * Reasons that only hold a place: what an editor inserts for the user to replace (`<reason>`,
+ * a snippet written out literally) and the words written to come back later.
+ */
+const PLACEHOLDER_REASON = /^(?:<[^<>]*>|\$\{\d+(?::[^}]*)?\}|\$\d+|todo|fixme|xxx|tbd|reason|why|placeholder|none|n\/?a|\.{2,}|…|-+|\?+)[.:!?]*$/i;
+
+/** Whether a suppression's reason says something: not empty and not a placeholder. */
+export function isRealReason(reason: string): boolean {
+  return reason.trim() !== '' && !PLACEHOLDER_REASON.test(reason.trim());
+}
+
 /** Whether `s` covers a finding of `rule` whose primary location starts on `line`. */
 function covers(s: SuppressionFacts, all: SuppressionFacts[], facts: FileFacts, rule: string, line: number): boolean {
-  if (!s.rules.includes(rule) || s.malformed || s.reason === '') return false;
+  if (!s.rules.includes(rule) || s.malformed || !isRealReason(s.reason)) return false;
   const at = s.span.line;
   if (s.placement === 'trailing') return at === line;
   if (at === line - 1) return true;
@@ -82,10 +93,10 @@ function suppressionProblem(s: SuppressionFacts, known: Set<string>): { message:
       help: `known rules: ${[...known].sort().join(', ')}`,
     };
   }
-  if (s.reason === '') {
+  if (!isRealReason(s.reason)) {
     return {
-      message: 'suppression comment without a reason',
-      help: `say why the finding is wrong or acceptable: \`// dmalint-allow(${s.rules.join(', ')}): <reason>\``,
+      message: s.reason === '' ? 'suppression comment without a reason' : `suppression comment with a placeholder for a reason: \`${s.reason}\``,
+      help: s.reason === '' ? `say why the finding is wrong or acceptable: \`// dmalint-allow(${s.rules.join(', ')}): <reason>\`` : 'write in place of the placeholder why the finding is wrong or acceptable',
     };
   }
   return undefined;

@@ -4,6 +4,7 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import type { FileFacts } from '../facts/ir.js';
+import { MAX_FILE_BYTES } from '../lint/limits.js';
 import { parseRust, type Tree } from '../syntax/parser.js';
 import { IncrementalFacts, type UpdateStats } from './incremental-facts.js';
 import { treeEditFor } from './positions.js';
@@ -13,6 +14,10 @@ export class OpenDocument {
   private tree: Tree | undefined;
   private readonly incremental: IncrementalFacts;
   private current: FileFacts | undefined;
+  /** UTF-8 size of the text when over the limit (undefined: within it); computed once per version. */
+  private oversize: { version: number; bytes: number | undefined } | undefined;
+  /** Size of a text that was never read because it is too long. */
+  private unreadBytes: number | undefined;
 
   constructor(
     readonly uri: string,
@@ -38,8 +43,33 @@ export class OpenDocument {
     return this.doc;
   }
 
+  /** The text was too long to be read at all: the document is only a size. */
+  markTooLarge(bytes: number): void {
+    this.unreadBytes = bytes;
+  }
+
+  /** The size in UTF-8 bytes of a text over the limit, which is not parsed; undefined otherwise. */
+  tooLargeBytes(): number | undefined {
+    if (this.unreadBytes !== undefined) return this.unreadBytes;
+    const text = this.doc.getText();
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: most texts need no counting.
+    if (text.length * 3 <= MAX_FILE_BYTES) return undefined;
+    if (this.oversize?.version !== this.doc.version) {
+      const bytes = Buffer.byteLength(text, 'utf8');
+      this.oversize = { version: this.doc.version, bytes: bytes > MAX_FILE_BYTES ? bytes : undefined };
+    }
+    return this.oversize.bytes;
+  }
+
   /** Applies the changes of one `didChange`, in order, each to the text left by the previous. */
   applyChanges(changes: TextDocumentContentChangeEvent[], version: number): void {
+    if (this.unreadBytes !== undefined) {
+      // Edits of a text never read cannot be applied; a whole new text can.
+      const whole = changes.filter((c) => !('range' in c && c.range)).pop();
+      if (!whole) return;
+      this.unreadBytes = undefined;
+      changes = [whole];
+    }
     for (const change of changes) {
       if ('range' in change && change.range) {
         const before = this.doc.getText();

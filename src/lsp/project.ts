@@ -3,10 +3,12 @@
 //
 // A *scope* is the folder a document's crate is looked for in: the nearest folder above the
 // document that holds dmalint.toml, Cargo.toml, Kbuild or a Makefile, not above the workspace
-// folder. Its `.rs` files are read once (facts cached by content); after that only an edited
-// file is re-extracted, the scope's files are grouped into crates (`groupCrates`, as the CLI
-// does) and only the crates holding changed files are analyzed again (`analyze`, the CLI's
-// analysis), so the findings are those `dmalint check <scope>` reports.
+// folder; a file in no workspace folder and under no such folder is a scope of its own. Its
+// `.rs` files are read once, in the background with a bounded walk, and its files are analyzed
+// only then (facts cached by content); after that only an edited file is re-extracted, the
+// scope's files are grouped into crates (`groupCrates`, as the CLI does) and only the crates
+// holding changed files are analyzed again (`analyze`, the CLI's analysis), so the findings are
+// those `dmalint check <scope>` reports.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,19 +20,23 @@ import type { ConfigError } from '../config/types.js';
 import { extractFacts } from '../facts/extract.js';
 import type { FileFacts } from '../facts/ir.js';
 import { analyze } from '../lint/analyze.js';
-import { discoverFiles } from '../lint/discover.js';
 import { readSource } from '../lint/read.js';
 import type { Finding } from '../lint/types.js';
 import { groupCrates, type CrateFiles, type InputFile } from '../model/crate-graph.js';
 import { ConfigStore, type ConfigEntry } from './config-store.js';
-import { findingToDiagnostic, noticeToDiagnostic, type CrateView, type FileView } from './diagnostics.js';
+import { findingToDiagnostic, noticeToDiagnostic, tooLargeDiagnostic, type CrateView, type FileView } from './diagnostics.js';
 import { splitLines } from './fixes.js';
 import { OpenDocument } from './document.js';
+import { scanRustFiles } from './scan.js';
 
 /** Files that mark the folder a crate lives in. */
 export const SCOPE_MARKERS = [CONFIG_FILE_NAME, 'Cargo.toml', 'Kbuild', 'Makefile'];
 /** A scope with more `.rs` files than this is cut down to the document's own folder. */
 export const MAX_SCOPE_FILES = 2000;
+/** A scope whose walk meets more folder entries than this is cut down the same way. */
+export const MAX_SCOPE_ENTRIES = 50_000;
+/** Reading a scope's files yields to the server's messages after this many milliseconds. */
+const READ_SLICE_MS = 20;
 /** Facts kept for contents seen before (a file closed, reverted, or read again unchanged). */
 const FACTS_CACHE_SIZE = 4000;
 
@@ -48,10 +54,15 @@ interface SourceFile {
 }
 
 interface Scope {
-  /** The folder scanned; undefined for a document that is not a file (`untitled:`). */
+  /**
+   * The folder scanned; undefined for a document that is not a file (`untitled:`) and for a
+   * file outside any project (no marker above it, no workspace folder holding it).
+   */
   dir?: string;
   files: Set<string>;
   config: ConfigEntry;
+  /** Settles when the folder's files are read; its files are not analyzed before. */
+  scan?: Promise<void>;
 }
 
 export interface FlushResult {
@@ -79,7 +90,14 @@ export class Project {
   private readonly factsCache = new Map<string, FileFacts>();
   private nextResultId = 1;
 
-  constructor(private readonly log: (message: string) => void) {}
+  /** Whether diagnostics carry their related locations in the message too (see `findingToDiagnostic`). */
+  relatedInMessage = false;
+
+  constructor(
+    private readonly log: (message: string) => void,
+    /** Called when a scope's files are read in and its files wait to be analyzed. */
+    private readonly scopeReady: () => void = () => undefined,
+  ) {}
 
   setWorkspaceRoots(roots: string[]): void {
     this.workspaceRoots = roots.map((r) => path.resolve(r));
@@ -130,6 +148,13 @@ export class Project {
     this.dirty.add(key);
   }
 
+  /** A document whose text was too long to read: it gets only a diagnostic saying so. */
+  openTooLarge(uri: string, bytes: number, version: number | undefined): void {
+    // Without a version from the message, one after the last known keeps the diagnostic current.
+    this.open(uri, 'rust', version ?? (this.document(uri)?.version ?? -1) + 1, '');
+    this.files.get(this.keyOf(uri))!.open!.markTooLarge(bytes);
+  }
+
   change(uri: string, changes: TextDocumentContentChangeEvent[], version: number): void {
     const key = this.keyOf(uri);
     const doc = this.files.get(key)?.open;
@@ -139,6 +164,18 @@ export class Project {
     }
     doc.applyChanges(changes, version);
     this.dirty.add(key);
+  }
+
+  /** Settles when the scope of `uri` (or of every document) has its files read. */
+  async scanned(uri?: string): Promise<void> {
+    const key = uri === undefined ? undefined : this.keyOf(uri);
+    const scopes = key === undefined ? this.scopes : this.scopes.filter((s) => s.files.has(key));
+    await Promise.all(scopes.map((s) => s.scan));
+  }
+
+  /** The facts of a file, when it is open or read and small enough to be analyzed. */
+  facts(key: string): FileFacts | undefined {
+    return this.factsOf(key);
   }
 
   close(uri: string): void {
@@ -227,6 +264,12 @@ export class Project {
     const byScope = new Map<Scope, string[]>();
     for (const key of touched) {
       const scope = this.scopeHolding(key);
+      if (scope?.scan) {
+        // Its crate is not known until the folder is read; analyzed when it is.
+        this.dirty.add(key);
+        touched.delete(key);
+        continue;
+      }
       if (!scope) {
         // Not analyzed (excluded by the config, or gone): no diagnostics.
         this.setResult(key, [], changed);
@@ -239,6 +282,10 @@ export class Project {
     }
     let crates = 0;
     for (const [scope, keys] of byScope) crates += this.analyzeScope(scope, keys, changed);
+    for (const key of touched) {
+      const tooLarge = this.files.get(key)?.open?.tooLargeBytes();
+      if (tooLarge !== undefined) this.setResult(key, [tooLargeDiagnostic(tooLarge)], changed);
+    }
     return { changed, touched, factsMs: parsed - started, analysisMs: performance.now() - parsed, crates };
   }
 
@@ -284,7 +331,7 @@ export class Project {
     const view = this.crateView(inputs);
     const factsByKey = new Map(inputs.map((i) => [i.path, i.facts]));
     for (const [key, list] of byFile) {
-      const diagnostics = list.map((f) => findingToDiagnostic(f, view));
+      const diagnostics = list.map((f) => findingToDiagnostic(f, view, { relatedInMessage: this.relatedInMessage }));
       if (factsByKey.get(key)?.truncated) diagnostics.push(noticeToDiagnostic({ file: key, kind: 'truncated', message: 'nesting too deep: parts of this file were not analyzed' })!);
       this.setResult(key, diagnostics, changed);
     }
@@ -355,62 +402,96 @@ export class Project {
       return enclosing;
     }
     const dir = this.scopeDirFor(key);
+    if (dir === undefined) {
+      // A file outside any project (`/tmp/x.rs`): a crate of its own, with its folder's config.
+      const config = this.configs.forDir(path.dirname(key));
+      if (!config.filter(key)) return undefined;
+      const scope: Scope = { files: new Set([key]), config };
+      this.scopes.push(scope);
+      return scope;
+    }
     const config = this.configs.forDir(dir);
     if (!config.filter(key)) return undefined;
-    const scope: Scope = { dir, files: new Set(), config };
+    const scope: Scope = { dir, files: new Set([key]), config };
     // Scopes inside the new one become part of it; their files may now share crates with others.
     for (let i = this.scopes.length - 1; i >= 0; i--) {
       const inner = this.scopes[i].dir;
       if (inner === undefined || !isInside(inner, dir)) continue;
-      for (const f of this.scopes[i].files) this.dirty.add(f);
+      for (const f of this.scopes[i].files) {
+        scope.files.add(f);
+        this.dirty.add(f);
+      }
       this.scopes.splice(i, 1);
     }
     this.scopes.push(scope);
-    this.fillScope(scope, key);
-    scope.files.add(key);
+    this.startScan(scope, key);
     return scope;
   }
 
-  /** The folder to look for a file's crate in. */
-  scopeDirFor(absPath: string): string {
+  /**
+   * The folder to look for a file's crate in: the nearest above it with a marker, not above the
+   * workspace folder holding it; that workspace folder when none has one; undefined when the
+   * file is in no workspace folder and no folder above it has a marker.
+   */
+  scopeDirFor(absPath: string): string | undefined {
     let dir = path.dirname(absPath);
     const root = this.workspaceRoots.filter((r) => isInside(absPath, r)).sort((a, b) => b.length - a.length)[0];
     for (;;) {
       if (SCOPE_MARKERS.some((m) => isFile(path.join(dir, m)))) return dir;
       if (root !== undefined && dir === root) return dir;
       const parent = path.dirname(dir);
-      if (parent === dir) return path.dirname(absPath); // no marker anywhere: the file's folder
+      if (parent === dir) return undefined;
       dir = parent;
     }
   }
 
-  /** Reads the `.rs` files of a scope's folder; `near` is the file that caused the scan. */
-  private fillScope(scope: Scope, near?: string): void {
+  /** Reads a scope's `.rs` files in the background; `near` is the file that caused the scan. */
+  private startScan(scope: Scope, near?: string): void {
+    const scan = this.fillScope(scope, near)
+      .catch((e) => this.log(`cannot read the files of ${scope.dir}: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        if (scope.scan !== scan) return; // a newer scan replaced this one
+        scope.scan = undefined;
+        for (const f of scope.files) this.dirty.add(f);
+        this.scopeReady();
+      });
+    scope.scan = scan;
+  }
+
+  private async fillScope(scope: Scope, near?: string): Promise<void> {
     const dir = scope.dir!;
-    let found = discoverFiles([dir], { filter: scope.config.filter }).files;
-    if (found.length > MAX_SCOPE_FILES && near) {
+    const limits = { maxFiles: MAX_SCOPE_FILES, maxEntries: MAX_SCOPE_ENTRIES };
+    let found = await scanRustFiles(dir, scope.config.filter, limits);
+    if (found.cut && near && path.dirname(near) !== dir) {
       const own = path.dirname(near);
-      this.log(`${dir} holds ${found.length} .rs files (more than ${MAX_SCOPE_FILES}); only ${own} is read for crates`);
-      found = discoverFiles([own], { filter: scope.config.filter }).files.slice(0, MAX_SCOPE_FILES);
+      this.log(`${dir} holds ${found.cut}; only ${own} is read for crates`);
+      found = await scanRustFiles(own, scope.config.filter, limits);
     }
-    for (const abs of found) {
+    if (found.cut) this.log(`${near ? path.dirname(near) : dir} holds ${found.cut}; only the first ${found.files.length} .rs files are read for crates`);
+    let slice = performance.now();
+    for (const abs of found.files.slice(0, MAX_SCOPE_FILES)) {
+      if (!this.scopes.includes(scope)) return; // merged into a larger scope meanwhile
       const file = this.files.get(abs) ?? { path: abs };
       if (!file.open && !file.disk && !this.readDisk(file)) continue;
       this.files.set(abs, file);
       scope.files.add(abs);
+      if (performance.now() - slice > READ_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
     }
   }
 
   private rescan(scope: Scope): void {
     const before = [...scope.files];
     scope.files.clear();
-    this.fillScope(scope);
     // Open documents stay, unless the config now excludes them.
     for (const key of before) {
       const open = this.files.get(key)?.open;
       if (open && scope.config.filter(key)) scope.files.add(key);
     }
-    for (const key of new Set([...before, ...scope.files])) this.dirty.add(key);
+    for (const key of before) this.dirty.add(key);
+    this.startScan(scope);
   }
 
   private forgetFile(key: string): void {
@@ -424,6 +505,7 @@ export class Project {
   private factsOf(key: string): FileFacts | undefined {
     const file = this.files.get(key);
     if (file?.open) {
+      if (file.open.tooLargeBytes() !== undefined) return undefined;
       try {
         return file.open.facts();
       } catch (e) {

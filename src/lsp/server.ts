@@ -13,6 +13,7 @@ import {
   DocumentDiagnosticReportKind,
   ErrorCodes,
   FileChangeType,
+  LSPErrorCodes,
   MessageType,
   ResponseError,
   ShowMessageNotification,
@@ -39,11 +40,12 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver/node.js';
 import type { ConfigError } from '../config/types.js';
-import { ruleHover } from '../lint/explain.js';
 import { findRuleMeta } from '../lint/registry.js';
 import { SOURCE, type DiagnosticData, type FileEdit } from './diagnostics.js';
 import { rangeContains, rangesOverlap, spanToRange } from './positions.js';
 import { isConfigFile, Project, uriToPath, type FlushResult } from './project.js';
+import { Transport, type OversizedMessage } from './transport.js';
+import { findingHover, ruleLine } from './hover.js';
 import { FolderWatcher } from './watcher.js';
 
 const require = createRequire(import.meta.url);
@@ -58,9 +60,21 @@ export interface ServerStreams {
 
 /** Starts the server on the given streams (stdin/stdout by default) and returns its connection. */
 export function startServer(streams: ServerStreams = { input: process.stdin, output: process.stdout }): Connection {
-  const connection = createConnection(streams.input, streams.output);
-  const server = new DmalintServer(connection);
+  let server: DmalintServer | undefined;
+  const transport = new Transport(streams.input, streams.output, {
+    broken: (reason) => {
+      // The editor restarts a server that exits; one that waits for bytes that never come is lost.
+      process.stderr.write(`dmalint lsp: broken message framing: ${reason}; exiting\n`);
+      process.exit(1);
+    },
+    oversized: (m) => server?.oversizedMessage(m),
+    dropped: (method, problem) => server?.log(`\`${method}\` ignored: ${problem}`),
+  });
+  const connection = createConnection(transport.reader, transport.writer, { messageStrategy: transport.messageStrategy });
+  server = new DmalintServer(connection, transport);
   server.listen();
+  // The editor is gone: nothing will ever be asked again.
+  streams.input.on('end', () => process.exit(server?.shutdownReceived ? 0 : 1));
   return connection;
 }
 
@@ -79,8 +93,19 @@ export function runLanguageServer(): void {
 
 type PushOrPull = 'push' | 'pull';
 
+/**
+ * How long analysis waits for queued messages to be handled first. A client that sends without
+ * pause still gets diagnostics this often.
+ */
+const MAX_DRAIN_MS = 250;
+
 class DmalintServer {
   private readonly project: Project;
+  shutdownReceived = false;
+  /** When the queued flush was asked for. */
+  private flushAskedAt = 0;
+  /** The newest version published per URI: an older one is never published after it. */
+  private readonly publishedVersions = new Map<string, number>();
   private caps: ClientCapabilities = {};
   private mode: PushOrPull = 'push';
   private flushQueued = false;
@@ -94,8 +119,24 @@ class DmalintServer {
   private watcherEvents = new Set<string>();
   private watcherTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly connection: Connection) {
-    this.project = new Project((m) => this.connection.console.log(`dmalint: ${m}`));
+  constructor(
+    private readonly connection: Connection,
+    private readonly transport: Transport,
+  ) {
+    this.project = new Project((m) => this.log(m), () => this.queueFlush());
+  }
+
+  log(message: string): void {
+    this.connection.console.log(`dmalint: ${message}`);
+  }
+
+  /** A message too long to read: a document gets a diagnostic that says so. */
+  oversizedMessage(m: OversizedMessage): void {
+    this.log(`a ${m.method ?? 'message'} of ${(m.bytes / 1048576).toFixed(1)} MiB was not read`);
+    if (!m.uri || (m.method !== 'textDocument/didOpen' && m.method !== 'textDocument/didChange')) return;
+    this.project.openTooLarge(m.uri, m.bytes, m.version);
+    this.clientEdited.add(this.project.keyOf(m.uri));
+    this.queueFlush();
   }
 
   listen(): void {
@@ -119,7 +160,10 @@ class DmalintServer {
     c.onExecuteCommand(this.request('executeCommand', (p: ExecuteCommandParams) => this.executeCommand(p)));
     c.languages.diagnostics.on(this.request('textDocument/diagnostic', (p: DocumentDiagnosticParams) => this.documentDiagnostics(p)));
     c.languages.diagnostics.onWorkspace(this.request('workspace/diagnostic', (p: WorkspaceDiagnosticParams) => this.workspaceDiagnostics(p)));
-    c.onShutdown(() => this.watcher?.close());
+    c.onShutdown(() => {
+      this.shutdownReceived = true;
+      this.watcher?.close();
+    });
     c.listen();
   }
 
@@ -154,6 +198,7 @@ class DmalintServer {
   private initialize(params: InitializeParams): InitializeResult {
     this.caps = params.capabilities ?? {};
     this.mode = this.caps.textDocument?.diagnostic ? 'pull' : 'push';
+    this.project.relatedInMessage = relatedInMessage(params);
     const roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
     const legacyRoot = params.rootUri ? uriToPath(params.rootUri) : params.rootPath ?? undefined;
     this.project.setWorkspaceRoots(roots.length > 0 ? roots : legacyRoot ? [legacyRoot] : []);
@@ -217,6 +262,7 @@ class DmalintServer {
     }
     const wasOpen = !!this.project.document(uri);
     this.project.close(uri);
+    this.publishedVersions.delete(uri);
     if (wasOpen && this.mode === 'push') this.connection.sendDiagnostics({ uri, diagnostics: [] });
     this.queueFlush();
   }
@@ -262,16 +308,26 @@ class DmalintServer {
   private queueFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    // Not a timer: work waits only for the messages already read, so a burst of changes is
-    // analyzed once and a single change is analyzed at once.
-    setImmediate(() => {
-      this.flushQueued = false;
-      try {
-        this.flush();
-      } catch (e) {
-        this.connection.console.error(`dmalint: analysis failed: ${errorText(e, true)}`);
-      }
-    });
+    this.flushAskedAt = performance.now();
+    setImmediate(() => this.flushWhenDrained());
+  }
+
+  /**
+   * Not a timer: analysis waits only for the messages already read (the connection handles one
+   * per turn of the event loop), so a burst of changes is analyzed once, at its newest version,
+   * and a single change is analyzed at once.
+   */
+  private flushWhenDrained(): void {
+    if (this.transport.pending() > 0 && performance.now() - this.flushAskedAt < MAX_DRAIN_MS) {
+      setImmediate(() => this.flushWhenDrained());
+      return;
+    }
+    this.flushQueued = false;
+    try {
+      this.flush();
+    } catch (e) {
+      this.connection.console.error(`dmalint: analysis failed: ${errorText(e, true)}`);
+    }
   }
 
   private flush(): void {
@@ -292,6 +348,9 @@ class DmalintServer {
     for (const key of new Set([...result.changed, ...result.touched])) {
       const doc = this.project.documentByKey(key);
       if (!doc) continue;
+      const newest = this.publishedVersions.get(doc.uri);
+      if (newest !== undefined && doc.version < newest) continue;
+      this.publishedVersions.set(doc.uri, doc.version);
       this.connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: this.project.result(key).diagnostics });
     }
   }
@@ -307,11 +366,16 @@ class DmalintServer {
     this.connection.languages.diagnostics.refresh();
   }
 
-  private documentDiagnostics(params: DocumentDiagnosticParams): DocumentDiagnosticReport {
+  private async documentDiagnostics(params: DocumentDiagnosticParams): Promise<DocumentDiagnosticReport> {
     const file = uriToPath(params.textDocument.uri);
     if (file && isConfigFile(file)) {
       const items = this.configDiagnostics(file);
       return { kind: DocumentDiagnosticReportKind.Full, resultId: configResultId(items), items };
+    }
+    await this.project.scanned(params.textDocument.uri);
+    // An answer for a version that is already replaced would be thrown away: the client asks again.
+    if (this.transport.hasChangeAhead(params.textDocument.uri)) {
+      throw new ResponseError(LSPErrorCodes.ServerCancelled, 'dmalint: a newer version of the document is on its way', { retriggerRequest: true });
     }
     this.flush();
     const result = this.project.result(this.project.keyOf(params.textDocument.uri));
@@ -319,7 +383,8 @@ class DmalintServer {
     return { kind: DocumentDiagnosticReportKind.Full, resultId: result.resultId, items: result.diagnostics };
   }
 
-  private workspaceDiagnostics(params: WorkspaceDiagnosticParams): WorkspaceDiagnosticReport {
+  private async workspaceDiagnostics(params: WorkspaceDiagnosticParams): Promise<WorkspaceDiagnosticReport> {
+    await this.project.scanned();
     this.flush();
     const previous = new Map((params.previousResultIds ?? []).map((p) => [p.uri, p.value]));
     const items: WorkspaceDocumentDiagnosticReport[] = [];
@@ -437,26 +502,41 @@ class DmalintServer {
     this.flush();
     const key = this.project.keyOf(params.textDocument.uri);
     const pos = params.position;
+    const format = (this.caps.textDocument?.hover?.contentFormat?.includes('markdown') ?? true) ? 'markdown' : 'plaintext';
+    const parts: string[] = [];
     const rules: string[] = [];
     let range: Range | undefined;
     for (const d of this.project.result(key).diagnostics) {
       if (d.source !== SOURCE || typeof d.code !== 'string' || !rangeContains(d.range, pos)) continue;
+      parts.push(findingHover(d, params.textDocument.uri, format));
       if (!rules.includes(d.code)) rules.push(d.code);
       range ??= d.range;
     }
-    // A `dmalint-allow(rule)` comment explains the rules it names.
-    const facts = this.project.documentByKey(key)?.facts();
-    for (const s of facts?.suppressions ?? []) {
+    // A `dmalint-allow(rule)` comment names the rules it is about.
+    for (const s of this.project.facts(key)?.suppressions ?? []) {
       const r = spanToRange(s.span);
       if (!rangeContains(r, pos)) continue;
       for (const id of s.rules) if (findRuleMeta(id) && !rules.includes(id)) rules.push(id);
       range ??= r;
     }
-    const docs = rules.map((id) => findRuleMeta(id)).filter((m) => m !== undefined).map(ruleHover);
-    if (docs.length === 0) return null;
-    const markdown = this.caps.textDocument?.hover?.contentFormat?.includes('markdown') ?? true;
-    return { contents: { kind: markdown ? 'markdown' : 'plaintext', value: docs.join('\n\n---\n\n') }, range };
+    const about = rules.map((id) => findRuleMeta(id)).filter((m) => m !== undefined).map((m) => ruleLine(m, format));
+    if (parts.length === 0 && about.length === 0) return null;
+    const rule = format === 'markdown' ? '\n\n---\n\n' : '\n\n';
+    return { contents: { kind: format, value: [...parts, ...about].join(rule) }, range };
   }
+}
+
+/**
+ * Whether related locations go into the message too: when the client says so in
+ * `initializationOptions.relatedInMessage`; else when it does not announce them (Eglot), or is
+ * Neovim, which announces them but shows none in its diagnostic float.
+ */
+function relatedInMessage(params: InitializeParams): boolean {
+  const option = (params.initializationOptions as { relatedInMessage?: unknown } | null | undefined)?.relatedInMessage;
+  if (typeof option === 'boolean') return option;
+  const caps = params.capabilities?.textDocument;
+  const announced = caps?.publishDiagnostics?.relatedInformation || (caps?.diagnostic as { relatedInformation?: boolean } | undefined)?.relatedInformation;
+  return !announced || params.clientInfo?.name === 'Neovim';
 }
 
 function configErrorDiagnostic(error: ConfigError, file: string): Diagnostic {

@@ -1,8 +1,9 @@
 // The dmalint extension: starts `dmalint lsp --stdio` and connects it to VS Code. Everything
 // else (diagnostics, quick fixes, hovers, config reload) is the language server's.
-import * as path from 'node:path';
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { nodeIsRecentEnough, resolveServerPath, serverLaunch, startFailure, type ServerLaunch } from './server-path';
 
 let client: LanguageClient | undefined;
 
@@ -21,20 +22,31 @@ export async function deactivate(): Promise<void> {
   await stop();
 }
 
-/** How to run the server: a `.js` file with VS Code's Node.js, anything else as a program. */
-export function serverOptions(serverPath: string, extraArgs: string[]): ServerOptions {
-  if (serverPath.endsWith('.js')) {
+/** How to run the server: a `.js` file with Node.js (VS Code's own unless one is set), anything else as a program. */
+export function serverOptions(launch: ServerLaunch): ServerOptions {
+  if (launch.kind === 'node') {
     // The client adds `--stdio` for the stdio transport.
-    return { module: path.resolve(serverPath), args: [...extraArgs, 'lsp'], transport: TransportKind.stdio };
+    if (launch.runtime) return { command: launch.runtime, args: [launch.module, ...launch.args, '--stdio'] };
+    return { module: launch.module, args: launch.args, transport: TransportKind.stdio };
   }
-  return { command: serverPath, args: [...extraArgs, 'lsp', '--stdio'] };
+  return { command: launch.command, args: launch.args };
 }
 
 async function start(): Promise<void> {
   if (!vscode.workspace.isTrusted) return; // the server path comes from settings
   const config = vscode.workspace.getConfiguration('dmalint');
-  const serverPath = config.get<string>('server.path') || 'dmalint';
+  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+  const serverPath = resolveServerPath(config.get<string>('server.path') || 'dmalint', folder, os.homedir());
+  const configuredNode = config.get<string>('server.node');
+  const nodePath = configuredNode ? resolveServerPath(configuredNode, folder, os.homedir()) : undefined;
   const extraArgs = config.get<string[]>('server.extraArgs') ?? [];
+  const launch = serverLaunch(serverPath, extraArgs, nodePath);
+  // VS Code's own Node.js runs the server only when no other is set: it may be too old.
+  const vscodeNode = launch.kind === 'node' && !launch.runtime ? process.versions.node : undefined;
+  if (vscodeNode && !nodeIsRecentEnough(vscodeNode)) {
+    await showStartFailure(startFailure(serverPath, '', vscodeNode));
+    return;
+  }
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: 'file', language: 'rust' },
@@ -44,18 +56,18 @@ async function start(): Promise<void> {
     ],
     outputChannelName: 'dmalint',
   };
-  const next = new LanguageClient('dmalint', 'dmalint', serverOptions(serverPath, extraArgs), clientOptions);
+  const next = new LanguageClient('dmalint', 'dmalint', serverOptions(launch), clientOptions);
   try {
     await next.start();
     client = next;
   } catch (e) {
-    const detail = e instanceof Error ? e.message : String(e);
-    const choice = await vscode.window.showErrorMessage(
-      `dmalint: cannot start \`${serverPath} lsp\` (${detail}). Install dmalint (\`npm install -g dmalint\`) or set \`dmalint.server.path\`.`,
-      'Open Settings',
-    );
-    if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'dmalint.server');
+    await showStartFailure(startFailure(serverPath, e instanceof Error ? e.message : String(e), vscodeNode));
   }
+}
+
+async function showStartFailure(message: string): Promise<void> {
+  const choice = await vscode.window.showErrorMessage(message, 'Open Settings');
+  if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'dmalint.server');
 }
 
 async function stop(): Promise<void> {
