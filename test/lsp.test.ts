@@ -142,7 +142,7 @@ describe('dmalint lsp', () => {
     expect(rules(await client.diagnosticsFor(mainUri, () => true, mark4))).toEqual([FREE_RULE]);
   });
 
-  it('offers a suppression with the reason selected, and an unbind() skeleton', async () => {
+  it('offers a suppression with the reason selected, and an unbind() that clears the address register', async () => {
     const { client, root } = await start({ 'main.rs': NIC_MAIN, 'hw.rs': NIC_HW });
     const uri = uriOf(path.join(root, 'main.rs'));
     await client.open(uri, NIC_MAIN);
@@ -154,10 +154,25 @@ describe('dmalint lsp', () => {
       context: { diagnostics: [diagnostic] },
     });
     expect(actions.map((a) => a.title)).toEqual([
-      'Add an unbind() skeleton to `impl pci::Driver for Nic` to stop the device',
+      'Add an unbind() to `impl pci::Driver for Nic` that clears `RING_BASE`',
       'Suppress `dma_free_without_quiesce` here with a dmalint-allow comment',
     ]);
     for (const a of actions) expect(a.kind).toBe('quickfix');
+    expect(actions[0].isPreferred).toBe(false);
+    const fixed = TextDocument.applyEdits(TextDocument.create(uri, 'rust', 1, NIC_MAIN), editsFor(actions[0], uri, 1));
+    expect(fixed).toContain(
+      [
+        '        KBox::pin(Nic { ring, bar }, GFP_KERNEL)',
+        '    }',
+        '',
+        '    fn unbind(pdev: &pci::Device<Core>, this: Pin<&Self>) {',
+        '        if let Ok(bar) = this.bar.access(pdev.as_ref()) {',
+        '            bar.write64(0, RING_BASE);',
+        '        }',
+        '    }',
+        '}',
+      ].join('\n'),
+    );
 
     // The suppression goes above the struct's attribute, the placeholder gets selected.
     const suppress = actions[1];

@@ -9,6 +9,7 @@ import type { DriverNode, NType, OwnershipStep } from '../../src/model/crate.js'
 import { removalSteps, type RemovalStep } from '../../src/model/removal-path.js';
 import { MAX_FLOW_DEPTH, valueFlow } from '../../src/model/value-flow.js';
 import type { DmaRule, Location, RuleContext, RuleFinding } from '../../src/rule/api.js';
+import { moveReleaseFix, stopFixes } from './fixes.js';
 import { addressExposures, consumerNote, removalEvents, stopCovers, whyNotCovered, type Exposure, type RemovalEvent } from '../../src/model/stops.js';
 
 const RULE_ID = 'dma_free_without_quiesce';
@@ -171,7 +172,8 @@ function check({ crate, api }: RuleContext): RuleFinding[] {
       if (verdict.kind === 'ok') continue;
       reported.add(outer.field);
       reportedBuffers.add(bufferKey(inner));
-      out.push(finding(driver, path.steps, exposed, steps, verdict, forBuffer.filter((e) => e.kind === 'no-stop')));
+      const fixes = verdict.kind === 'release-first' ? moveReleaseFix(verdict.release, verdict.stop) : verdict.kind === 'none' ? stopFixes(crate, driver, consumers) : [];
+      out.push({ ...finding(driver, path.steps, exposed, steps, verdict, forBuffer.filter((e) => e.kind === 'no-stop')), fixes });
     }
   }
   return out;

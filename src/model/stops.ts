@@ -13,7 +13,7 @@ import { bodyNames, calleeName, fieldChain, forEachChild } from './walk.js';
 
 /** What received a buffer's address. */
 export type AddressConsumer =
-  | { kind: 'register'; register?: string; fn: FnNode; expr: Expr }
+  | { kind: 'register'; register?: string; /** The statement that zeroes it (see RegisterWrite.clear). */ clear?: string; fn: FnNode; expr: Expr }
   | { kind: 'object'; type?: NType; text?: string; method: string; fn: FnNode; expr: Expr }
   | { kind: 'other'; fn: FnNode; expr: Expr };
 
@@ -37,7 +37,7 @@ export interface RemovalEvent {
 export function addressConsumer(flow: ValueFlow, sink: Sink): AddressConsumer {
   const { fn, expr } = sink;
   const write = enclosingRegisterWrite(flow, fn, expr);
-  if (write) return { kind: 'register', register: write.register, fn, expr };
+  if (write) return { kind: 'register', register: write.register, clear: write.clear, fn, expr };
   if (expr.k === 'method' && !flow.is.isTextMacro(expr)) {
     const chain = fieldChain(expr.recv);
     return { kind: 'object', type: flow.crate.peel(flow.is.valueType(fn, expr.recv)), text: chain?.join('.'), method: expr.name, fn, expr };
