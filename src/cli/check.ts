@@ -12,7 +12,7 @@ import type { Finding, FileNotice, LintResult, SourceTexts } from '../lint/types
 import { apiWithConfig } from '../model/kernel-api.js';
 import { loadFormatter, loadGithubStepSummary } from '../report/load.js';
 import type { FormatName } from '../report/types.js';
-import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
+import { checkOutputPath, OutputError, writeOutputFile } from './output.js';
 import { createProgress } from './progress.js';
 import type { CiOptions } from '../ci/apply.js';
 
@@ -85,7 +85,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     }
     merged.durationMs = performance.now() - started;
     if (opts.writeBaseline !== undefined) return writeBaseline(opts.writeBaseline, merged, only, cwd, ciCode!.writeNewBaseline);
-    const outcome = ciCode && ci ? ciCode.applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeFileAtomic) : undefined;
+    const outcome = ciCode && ci ? ciCode.applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeOutputFile) : undefined;
     const result: LintResult = outcome?.result ?? merged;
     const reported = { ...result, sources: merged.sources };
     const shown = opts.quiet ? quietResult(reported) : reported;
@@ -140,11 +140,11 @@ function refuseLintedFile(file: string, linted: SourceTexts, cwd: string): void 
   }
 }
 
-/** `--output`: written whole (temporary file, then rename). */
+/** `--output`: written whole (see `writeOutputFile`). */
 function writeReport(file: string, text: string, linted: SourceTexts, cwd: string): void {
   refuseLintedFile(file, linted, cwd);
   try {
-    writeFileAtomic(file, text);
+    writeOutputFile(file, text);
   } catch (e) {
     if (e instanceof OutputError) throw new UsageError(`cannot write the report ${file}: ${e.message}`);
     throw e;
@@ -167,7 +167,7 @@ function writeBaseline(file: string, run: LintResult & { sources: SourceTexts },
     return EXIT_ERROR;
   }
   refuseLintedFile(file, run.sources, cwd);
-  const r = writeNewBaseline(file, { result: run, sources: run.sources, only }, cwd, writeFileAtomic);
+  const r = writeNewBaseline(file, { result: run, sources: run.sources, only }, cwd, writeOutputFile);
   if (r.warning) process.stderr.write(`warning: ${r.warning}\n`);
   const kept = r.kept > 0 ? ` (${r.kept} kept for files or rules not checked)` : '';
   process.stdout.write(`wrote ${r.entries} ${r.entries === 1 ? 'entry' : 'entries'} to ${file}${kept}\n`);

@@ -8,6 +8,7 @@ import type * as smolToml from 'smol-toml';
 import type { Level } from '../lint/types.js';
 import { ConfigError, type ApiConfig, type DmalintConfig } from './types.js';
 import { editDistance } from './edit-distance.js';
+import { MAX_CONFIG_BYTES, readOptionFile } from './option-file.js';
 
 // Loaded when first needed: most runs have no config file and no globs, and start-up counts.
 const require = createRequire(import.meta.url);
@@ -450,28 +451,13 @@ export function loadConfig(opts: { explicitFile?: string; startPath: string; kno
   return defaultConfig(isDirectory(start) ? start : path.dirname(start));
 }
 
+/** Read with a size bound: `--config /dev/zero` fails at once, a FIFO is refused (it could block). */
 function readConfigText(file: string): string {
   try {
-    return fs.readFileSync(path.resolve(file), 'utf8');
+    return readOptionFile(path.resolve(file), { maxBytes: MAX_CONFIG_BYTES });
   } catch (e) {
-    throw new ConfigError(file, `cannot read config file: ${readErrorText(e)}`);
+    throw new ConfigError(file, `cannot read config file: ${(e as Error).message}`);
   }
-}
-
-function readErrorText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err?.code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'it is a folder';
-    case 'ELOOP':
-      return 'too many levels of symbolic links';
-  }
-  return err?.message ? err.message.replace(/^\w+: /, '') : String(e);
 }
 
 function isDirectory(p: string): boolean {
