@@ -6,7 +6,8 @@ import { RULES } from '../../rules/index.js';
 import { loadConfig, makePathFilter, findConfigFile } from '../config/load.js';
 import { ConfigError, type DmalintConfig } from '../config/types.js';
 import { allRuleMetas, suggestRule } from '../lint/registry.js';
-import { createFactsSource, type FactsSource } from '../facts/source.js';
+import { CacheDirError } from '../facts/cache.js';
+import { createFactsSource, jobLimit, type FactsSource } from '../facts/source.js';
 import { hasUncheckedInput, joinSourceTexts, lintPaths, UsageError } from '../lint/run.js';
 import type { Finding, FileNotice, LintResult, SourceTexts } from '../lint/types.js';
 import { apiWithConfig } from '../model/kernel-api.js';
@@ -203,7 +204,17 @@ function groupByConfig(paths: string[], explicit: string | undefined): { config:
 }
 
 async function makeFactsSource(opts: CheckOptions): Promise<FactsSource> {
-  return createFactsSource({ jobs: opts.jobs, cacheDir: opts.cacheDir, cache: opts.cache });
+  let jobs = opts.jobs;
+  if (jobs !== undefined && jobs > jobLimit()) {
+    process.stderr.write(`warning: --jobs ${jobs} is more than this machine can use; using ${jobLimit()} (twice the CPUs)\n`);
+    jobs = jobLimit();
+  }
+  try {
+    return await createFactsSource({ jobs, cacheDir: opts.cacheDir, cache: opts.cache });
+  } catch (e) {
+    if (e instanceof CacheDirError) throw new UsageError(`cannot use the cache folder ${opts.cacheDir}: ${e.message} (pass another --cache-dir, or --no-cache)`);
+    throw e;
+  }
 }
 
 function quietResult<T extends LintResult>(r: T): T {

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { codeDigest, defaultCacheDir, digestOf, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, sha256, type CacheCounters } from './cache.js';
+import { codeDigest, defaultCacheDir, prepareCacheDir, digestOf, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, sha256, type CacheCounters } from './cache.js';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
 import { collectAndYield, ParseBudget } from './native-memory.js';
 import { STOP_MESSAGE } from './worker-stop.js';
@@ -86,10 +86,33 @@ export const inlineFactsSource: FactsSource = {
 export const DEFAULT_MIN_POOL_BYTES = 192 * 1024;
 
 export async function createFactsSource(options: FactsSourceOptions): Promise<FactsSource> {
-  const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
-  const stores = options.cache === false ? undefined : openStores(options.cacheDir ?? defaultCacheDir(options.cwd ?? process.cwd()));
+  const jobs = Math.min(jobLimit(), Math.max(1, options.jobs ?? os.availableParallelism()));
+  const stores = options.cache === false ? undefined : openCache(options.cacheDir, options.cwd ?? process.cwd());
   if (jobs === 1 && !stores) return inlineFactsSource;
   return new PooledSource(jobs, stores?.facts, stores?.results, options.minPoolBytes ?? DEFAULT_MIN_POOL_BYTES);
+}
+
+/**
+ * Threads beyond twice the CPUs cannot make extraction faster (it is CPU-bound), and each loads
+ * its own parser: `-j 100000` would exhaust memory before anything is linted.
+ */
+export function jobLimit(): number {
+  return Math.max(4, 2 * os.availableParallelism());
+}
+
+/**
+ * The cache's stores. A `--cache-dir` that cannot hold a cache is an error (CacheDirError); an
+ * unusable default location means a run without a cache, as before there was one.
+ */
+function openCache(explicitDir: string | undefined, cwd: string): ReturnType<typeof openStores> | undefined {
+  const dir = explicitDir ?? defaultCacheDir(cwd);
+  try {
+    prepareCacheDir(dir);
+  } catch (e) {
+    if (explicitDir !== undefined) throw e;
+    return undefined;
+  }
+  return openStores(dir);
 }
 
 /**
