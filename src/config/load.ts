@@ -85,10 +85,8 @@ export function parseConfig(text: string, file: string, knownRules: string[]): D
     throw new ConfigError(file, `invalid TOML: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  let lines: Map<string, number> | undefined;
   const fail = (keyPath: string[], detail: string): never => {
-    lines ??= scanKeyLines(text);
-    throw new ConfigError(file, detail, lines.get(pathId(keyPath)), displayKey(keyPath));
+    throw new ConfigError(file, detail, findKeyLine(text, keyPath), displayKey(keyPath));
   };
 
   for (const [name, value] of Object.entries(doc)) {
@@ -237,10 +235,6 @@ function closest(name: string, candidates: readonly string[]): string | undefine
   return bestDistance <= limit ? best : undefined;
 }
 
-function pathId(segments: string[]): string {
-  return segments.join('\u0000');
-}
-
 function displaySegment(s: string): string {
   return /^[A-Za-z0-9_-]+$/.test(s) ? s : JSON.stringify(s);
 }
@@ -250,21 +244,23 @@ function displayKey(segments: string[]): string {
 }
 
 /**
- * Lines (1-based) where each key path is first written: `[table]` headers, `a.b = ...` dotted
- * keys (every prefix is recorded) and keys of inline tables. Run on text smol-toml accepted, so
- * it can be lenient; it always advances, so it ends on any input.
+ * The line (1-based) where the key path `wanted` is first written: in a `[table]` header, an
+ * `a.b = ...` dotted key or a key of an inline table, as the path itself or as a prefix of a
+ * longer one. Run on text smol-toml accepted, so it can be lenient; it always advances, so it
+ * ends on any input. Paths are only ever compared on their first `wanted.length` segments, so a
+ * key of 50,000 segments costs no more than its text.
  */
-function scanKeyLines(text: string): Map<string, number> {
-  const out = new Map<string, number>();
+function findKeyLine(text: string, wanted: string[]): number | undefined {
+  const depth = wanted.length;
+  let found: number | undefined;
   const n = text.length;
   let i = 0;
   let line = 1;
 
+  /** The first `depth` segments of `a` followed by `b`. */
+  const head = (a: string[], b: string[]): string[] => [...a.slice(0, depth), ...b.slice(0, depth)].slice(0, depth);
   const record = (segments: string[], at: number) => {
-    for (let k = 1; k <= segments.length; k++) {
-      const id = pathId(segments.slice(0, k));
-      if (!out.has(id)) out.set(id, at);
-    }
+    if (found === undefined && segments.length >= depth && wanted.every((w, k) => segments[k] === w)) found = at;
   };
   const skipBlank = () => {
     while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
@@ -380,7 +376,7 @@ function scanKeyLines(text: string): Map<string, number> {
         const at = line;
         const key = readKey();
         if (key.length > 0) {
-          const full = prefix ? [...prefix, ...key] : undefined;
+          const full = prefix ? head(prefix, key) : undefined;
           if (full) record(full, at);
           skipBlank();
           if (text[i] === '=') i++;
@@ -404,7 +400,7 @@ function scanKeyLines(text: string): Map<string, number> {
     if (text[i] === '[') {
       const arrayOfTables = text[i + 1] === '[';
       i += arrayOfTables ? 2 : 1;
-      table = readKey();
+      table = readKey().slice(0, depth);
       record(table, at);
       skipLine();
       continue;
@@ -414,13 +410,13 @@ function scanKeyLines(text: string): Map<string, number> {
       skipLine();
       continue;
     }
-    const full = [...table, ...key];
+    const full = head(table, key);
     record(full, at);
     skipBlank();
     if (text[i] === '=') i++;
     skipValue(full);
   }
-  return out;
+  return found;
 }
 
 /** Walks up from a file or folder to the filesystem root; the first `dmalint.toml` found. */
