@@ -106,6 +106,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     if (opts.output) writeReport(opts.output, inReport ? text + trailer : text, merged.sources, cwd);
     else process.stdout.write(inReport ? text + trailer : text);
     if (!inReport && trailer) process.stderr.write(trailer);
+    noteUncheckedInput(result.notices);
     if (opts.format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
       const githubStepSummary = await loadGithubStepSummary();
       fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, githubStepSummary({
@@ -121,6 +122,16 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     }
     throw e;
   }
+}
+
+/**
+ * Exit code 2 says why on standard error, where a CI log shows it even when the report goes to a
+ * file or into JSON: the report names each file, this line counts them.
+ */
+function noteUncheckedInput(notices: FileNotice[]): void {
+  const unchecked = new Set(notices.filter(isFatalNotice).map((n) => n.file)).size;
+  if (unchecked === 0) return;
+  process.stderr.write(`error: ${unchecked} ${unchecked === 1 ? 'file' : 'files'} could not be checked (named in the report)\n`);
 }
 
 /** Fails before the run when `file` clearly cannot be written (no such folder, a folder). */

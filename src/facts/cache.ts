@@ -207,6 +207,19 @@ export class EntryStore {
    * rename over the final name. Readers see the old entry, the new one, or none; two runs
    * writing the same key both write a whole entry and the last rename wins.
    */
+  /** `value` as JSON, written as `write` does; a value too large for one string is not written. */
+  writeJson(key: string, value: unknown): void {
+    let payload: string;
+    try {
+      payload = JSON.stringify(value);
+    } catch {
+      // Too large for one string: no entry, as for a full disk.
+      this.counters.writeErrors++;
+      return;
+    }
+    this.write(key, payload);
+  }
+
   write(key: string, payload: string): void {
     const file = this.entryPath(key);
     const dir = path.dirname(file);
@@ -249,6 +262,18 @@ export function checkedPayload(raw: string, tag: string, key: string): string | 
   const payload = raw.slice(nl + 1);
   if (header.length !== payload.length || header.sum !== sha256(payload)) return undefined;
   return payload;
+}
+
+/**
+ * Facts as JSON, or undefined when they are too large for one string (a RangeError past 512 MiB
+ * of text): callers go on without the cache entry or the thread hop, never fail the run.
+ */
+export function serializeFacts(facts: FileFacts): string | undefined {
+  try {
+    return JSON.stringify(facts);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses cached facts, or undefined when the JSON is not FileFacts of this version. */

@@ -118,7 +118,7 @@ export async function checkComponents(files: PipelineFile[], options: PipelineOp
       facts.delete(i);
     });
     perComponent[p.slot] = findings;
-    if (p.key !== undefined) store!.write(p.key, JSON.stringify({ findings, reports: own } satisfies CachedResult));
+    if (p.key !== undefined) store!.writeJson(p.key, { findings, reports: own } satisfies CachedResult);
   };
   await options.source.extract(order.map((i) => files[i]), {
     discard: true,
@@ -200,7 +200,7 @@ export async function checkRun(files: PipelineFile[], options: RunOptions): Prom
   const result = await checkComponents(files, { ...options, plan: options.plan() });
   if (slot !== undefined) {
     const reports = [...result.reports].filter(([, r]) => r.syntaxErrors.length > 0 || r.truncated);
-    store!.write(slot, JSON.stringify({ content: content!, findings: result.findings, reports, analyzedFiles: result.analyzedFiles } satisfies CachedRun));
+    store!.writeJson(slot, { content: content!, findings: result.findings, reports, analyzedFiles: result.analyzedFiles } satisfies CachedRun);
   }
   return result;
 }

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { codeDigest, defaultCacheDir, prepareCacheDir, digestOf, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, sha256, type CacheCounters } from './cache.js';
+import { codeDigest, defaultCacheDir, prepareCacheDir, digestOf, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, serializeFacts, sha256, type CacheCounters } from './cache.js';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
 import { collectAndYield, ParseBudget } from './native-memory.js';
 import { STOP_MESSAGE } from './worker-stop.js';
@@ -176,11 +176,21 @@ class PooledSource implements FactsSource {
     const extractFacts = await loadExtractor();
     const extractHere = (job: Job) => {
       const facts = extractFacts(job.text);
-      if (job.key !== undefined) this.facts!.write(job.key, JSON.stringify(facts));
+      if (job.key !== undefined) {
+        const json = serializeFacts(facts);
+        if (json !== undefined) this.facts!.write(job.key, json);
+        else this.facts!.counters.writeErrors++;
+      }
       deliver(job.index, facts);
     };
+    // Facts a worker could not send (too large for one string) are extracted again here.
+    const fromWorker = (job: Job, json: string | null) => {
+      const facts = json === null ? undefined : parseWorkerFacts(json);
+      if (facts) deliver(job.index, facts);
+      else extractHere(job);
+    };
     if (pool) {
-      await pool.run(todo, (job, json) => deliver(job.index, JSON.parse(json) as FileFacts), extractHere);
+      await pool.run(todo, fromWorker, extractHere);
     } else {
       const budget = new ParseBudget();
       for (const job of todo) {
@@ -209,6 +219,14 @@ class PooledSource implements FactsSource {
   async close(): Promise<void> {
     await this.pool?.close();
     this.pool = undefined;
+  }
+}
+
+function parseWorkerFacts(json: string): FileFacts | undefined {
+  try {
+    return JSON.parse(json) as FileFacts;
+  } catch {
+    return undefined;
   }
 }
 
@@ -242,7 +260,7 @@ class WorkerPool {
   private queue: Batch[] = [];
   private readonly pending = new Map<number, { batch: Batch; worker: number }>();
   private nextId = 0;
-  private onDone?: (job: Job, json: string) => void;
+  private onDone?: (job: Job, json: string | null) => void;
   private settle?: { resolve: () => void; reject: (e: Error) => void };
   private failed?: Error;
 
@@ -275,7 +293,7 @@ class WorkerPool {
    * Extracts `jobs` in the workers and, with `extractHere`, in this thread too, one batch at a
    * time between the workers' replies.
    */
-  async run(jobs: Job[], onDone: (job: Job, json: string) => void, extractHere?: (job: Job) => void): Promise<void> {
+  async run(jobs: Job[], onDone: (job: Job, json: string | null) => void, extractHere?: (job: Job) => void): Promise<void> {
     if (this.failed) throw this.failed;
     this.onDone = onDone;
     this.queue = batches(jobs, this.size + (extractHere ? 1 : 0), () => this.nextId++);
