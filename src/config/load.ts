@@ -150,6 +150,9 @@ function readFiles(table: Record<string, unknown>, config: DmalintConfig, fail: 
       if (glob.startsWith('/') || /^[A-Za-z]:[\\/]/.test(glob)) {
         fail(key, `glob \`${glob}\` is absolute; globs are relative to the folder of ${CONFIG_FILE_NAME} ${where}`);
       }
+      if (normalizeGlob(glob).split('/').includes('..')) {
+        fail(key, `glob \`${glob}\` reaches outside the folder of ${CONFIG_FILE_NAME}; globs match only files under it ${where}`);
+      }
       try {
         picomatch(normalizeGlob(glob), { dot: true });
       } catch (e) {
