@@ -15,7 +15,9 @@ export const MAX_ANALYZED_BYTES = 8 * 1024 * 1024;
 /** Why a text of `bytes` bytes is not analyzed, or undefined when it is within the limit. */
 export function tooLargeToAnalyze(bytes: number): string | undefined {
   if (bytes <= MAX_ANALYZED_BYTES) return undefined;
-  return `too large to analyze: ${(bytes / 1048576).toFixed(1)} MiB, limit ${MAX_ANALYZED_BYTES / 1048576} MiB; not checked`;
+  // Rounded up, so a file just over the limit never reads as being at it.
+  const mib = (Math.ceil((bytes / 1048576) * 10) / 10).toFixed(1);
+  return `too large to analyze: ${mib} MiB, limit ${MAX_ANALYZED_BYTES / 1048576} MiB; not checked`;
 }
 
 export type ReadResult =
