@@ -95,7 +95,12 @@ export class CacheDirError extends Error {
  * regular file fail here with a reason instead of failing every write later.
  */
 export function prepareCacheDir(dir: string): void {
-  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(dir, { throwIfNoEntry: false });
+  } catch (e) {
+    throw new CacheDirError(cacheErrorText(e));
+  }
   if (st && !st.isDirectory()) throw new CacheDirError('not a folder');
   const probe = path.join(dir, `.probe.${process.pid}.${randomBytes(6).toString('hex')}`);
   try {
