@@ -217,7 +217,7 @@ function groupByConfig(paths: string[], explicit: string | undefined): { config:
 async function makeFactsSource(opts: CheckOptions): Promise<FactsSource> {
   let jobs = opts.jobs;
   if (jobs !== undefined && jobs > jobLimit()) {
-    process.stderr.write(`warning: --jobs ${jobs} is more than this machine can use; using ${jobLimit()} (twice the CPUs)\n`);
+    process.stderr.write(`warning: --jobs ${jobs} is more than this machine can use; using ${jobLimit()}\n`);
     jobs = jobLimit();
   }
   try {

@@ -159,7 +159,7 @@ function whyNotWritten(e: unknown, file: string): string {
   if (code === 'EROFS') return 'read-only file system';
   if (code === 'ENOSPC') return 'no space left on the device';
   if (code === 'ELOOP') return 'too many levels of symbolic links';
-  if (code === 'ENXIO') return 'no reader on the other end';
+  if (code === 'ENXIO') return 'no such device';
   if (code === 'EIO') return 'input/output error';
   return (e as Error | undefined)?.message ?? String(e);
 }
