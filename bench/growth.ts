@@ -1,7 +1,7 @@
 // `npm run bench:growth`: how the time and memory of linting one generated driver file grow with
 // its size. Each size is linted by its own process (no cache, JSON report); rounds are
 // interleaved so that load from elsewhere spreads over all sizes; the table shows medians and the
-// ratio of each size's time to the previous one (2.0 when doubling the input doubles the time).
+// ratio of each size's CPU time to the previous one (2.0 when doubling the input doubles it).
 //
 //   npm run bench:growth -- [--runs N] [--jobs N] [--sizes 1,2,4,8] [--shape driver|match|modules] [--timeout S] [--out FILE]
 //
@@ -98,6 +98,8 @@ const WORK_HEADER = 'use kernel::sync::Arc;\nuse kernel::workqueue::{Work, WorkI
 
 interface Sample {
   seconds: number;
+  /** User plus system time: on a loaded machine it varies much less than wall time. */
+  cpuSeconds?: number;
   rssMb?: number;
   timedOut: boolean;
   findings?: number;
@@ -107,15 +109,16 @@ function measure(file: string, o: Options): Sample {
   const rssFile = path.join(os.tmpdir(), `dmalint-growth-rss-${process.pid}.txt`);
   fs.rmSync(rssFile, { force: true });
   const argv = [process.execPath, cli, 'check', file, '--no-cache', '--jobs', String(o.jobs), '--format', 'json', '--exit-zero'];
-  const full = timeBin ? [timeBin, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const full = timeBin ? [timeBin, '-f', '%M %U %S', '-o', rssFile, ...argv] : argv;
   const start = process.hrtime.bigint();
   const r = spawnSync(full[0], full.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30, timeout: o.timeoutSeconds * 1000, env: { ...process.env, NO_COLOR: '1' } });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.signal) return { seconds, timedOut: true };
   if (r.status !== 0) fail(`${argv.join(' ')} exited with ${r.status}:\n${r.stderr}`);
-  const kb = timeBin ? Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : NaN;
+  const [kb, user, sys] = timeBin ? (fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number) : [NaN, NaN, NaN];
   const findings = (JSON.parse(r.stdout) as { findings: unknown[] }).findings.length;
-  return { seconds, rssMb: Number.isFinite(kb) ? kb / 1024 : undefined, timedOut: false, findings };
+  const cpuSeconds = Number.isFinite(user) && Number.isFinite(sys) ? user + sys : undefined;
+  return { seconds, cpuSeconds, rssMb: Number.isFinite(kb) ? kb / 1024 : undefined, timedOut: false, findings };
 }
 
 function median(xs: number[]): number {
@@ -146,30 +149,32 @@ async function main(): Promise<void> {
         const s = measure(files.get(mb)!, o);
         samples.get(mb)!.push(s);
         if (s.timedOut) for (const bigger of o.sizesMb.filter((x) => x >= mb)) gaveUp.add(bigger);
-        process.stderr.write(`round ${round + 1}: ${mb} MB ${s.timedOut ? `timed out after ${o.timeoutSeconds} s` : `${s.seconds.toFixed(1)} s, ${s.rssMb?.toFixed(0) ?? '?'} MB`}\n`);
+        process.stderr.write(`round ${round + 1}: ${mb} MB ${s.timedOut ? `timed out after ${o.timeoutSeconds} s` : `${s.seconds.toFixed(1)} s (CPU ${s.cpuSeconds?.toFixed(1) ?? '?'} s), ${s.rssMb?.toFixed(0) ?? '?'} MB`}\n`);
       }
     }
     const lines = [
       `Shape \`${o.shape}\`, ${o.jobs} thread(s), no cache, JSON report; ${o.runs} interleaved rounds, median wall time per process; peak RSS the largest of the rounds${timeBin ? '' : ' (not measured: no /usr/bin/time)'}. Load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after.`,
       '',
-      '| size MB | bytes | median s | min–max s | ratio to previous size | s per MB | peak RSS MB | findings |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| size MB | bytes | median wall s | min–max wall s | median CPU s | CPU ratio to previous size | CPU s per MB | peak RSS MB | findings |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ];
-    let previous: { mb: number; seconds: number } | undefined;
+    let previous: { mb: number; cpu: number } | undefined;
     for (const mb of o.sizesMb) {
       const done = samples.get(mb)!.filter((s) => !s.timedOut);
       const bytes = fs.statSync(files.get(mb)!).size;
       if (done.length === 0) {
-        lines.push(`| ${mb} | ${bytes} | over ${o.timeoutSeconds} | | | | | |`);
+        lines.push(`| ${mb} | ${bytes} | over ${o.timeoutSeconds} | | | | | | |`);
         previous = undefined;
         continue;
       }
       const secs = done.map((s) => s.seconds);
       const med = median(secs);
-      const ratio = previous ? (med / previous.seconds).toFixed(2) + ` (size ×${(mb / previous.mb).toFixed(1)})` : '';
+      const cpu = median(done.map((s) => s.cpuSeconds ?? NaN));
+      const ratio = previous && Number.isFinite(cpu) ? `${(cpu / previous.cpu).toFixed(2)} (size ×${(mb / previous.mb).toFixed(1)})` : '';
       const rss = Math.max(...done.map((s) => s.rssMb ?? NaN));
-      lines.push(`| ${mb} | ${bytes} | ${med.toFixed(2)} | ${Math.min(...secs).toFixed(2)}–${Math.max(...secs).toFixed(2)} | ${ratio} | ${(med / mb).toFixed(2)} | ${Number.isFinite(rss) ? rss.toFixed(0) : '?'} | ${done[0].findings} |`);
-      previous = { mb, seconds: med };
+      const show = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '?');
+      lines.push(`| ${mb} | ${bytes} | ${med.toFixed(2)} | ${Math.min(...secs).toFixed(2)}–${Math.max(...secs).toFixed(2)} | ${show(cpu)} | ${ratio} | ${show(cpu / mb)} | ${show(rss, 0)} | ${done[0].findings} |`);
+      previous = { mb, cpu };
     }
     const table = `${lines.join('\n')}\n`;
     process.stdout.write(table);
