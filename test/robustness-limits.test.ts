@@ -41,7 +41,8 @@ describe('--output and baseline targets that are not plain files', () => {
     const reader = spawn('cat', [fifo]);
     let received = '';
     reader.stdout.on('data', (d) => (received += d));
-    const readerDone = new Promise((resolve) => reader.on('exit', resolve));
+    // 'close', not 'exit': the reader's output may still be on its way when it exits.
+    const readerDone = new Promise((resolve) => reader.on('close', resolve));
     const child = spawn(process.execPath, [cliPath, 'check', '--no-cache', '--format', 'json', '--output', fifo, '.'], { cwd: dir });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     await readerDone;
@@ -106,7 +107,7 @@ describe('standard output', () => {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).toBe('');
     expect(code).toBe(1);
   }, 60_000);
