@@ -11,6 +11,7 @@ import { extractFacts } from '../src/facts/extract.js';
 import type { FileFacts } from '../src/facts/ir.js';
 import { printable } from '../src/lint/discover.js';
 import type { Finding, LintResult } from '../src/lint/types.js';
+import { lineFingerprints, normalizeLineText, sha256Hex, sortFindings, sourceCache } from '../src/report/common.js';
 import { formatHuman, frameLine, frameWholeLine } from '../src/report/human.js';
 import { formatJson } from '../src/report/json.js';
 import { formatSarif } from '../src/report/sarif.js';
@@ -289,6 +290,33 @@ describe('reports with thousands of findings on one long line', () => {
     const hashes = sarif.runs[0].results.map((r: { partialFingerprints: Record<string, string> }) => Object.values(r.partialFingerprints)[0]);
     expect(new Set(hashes).size).toBe(4000);
   }, 60_000);
+
+  it('fingerprints are those of the plain definition: per file, rule and line text, numbered in order', () => {
+    const text = ['  let a = alloc();', 'let a   = alloc();', '', 'other();', line].join('\n');
+    const lines = text.split('\n');
+    const mixed: Finding[] = [];
+    for (let i = 0; i < 300; i++) {
+      const lineNo = 1 + ((i * 7) % (lines.length + 1)); // one past the end: no source line
+      mixed.push({ ...findings[i], rule: i % 3 ? 'coherent_outside_probe' : 'revocable_dma_addr', primary: { file: i % 5 ? 'a.rs' : 'b.rs', span: { line: lineNo, col: 1, endLine: lineNo, endCol: 2 } }, item: `fn f${i % 2}` });
+    }
+    const mixedInput: ReportInput = { ...input, result: { ...result, findings: mixed }, readSource: () => text };
+    const got = lineFingerprints(mixedInput, sourceCache(mixedInput));
+    // The definition, one finding at a time.
+    const seen = new Map<string, number>();
+    for (const f of sortFindings(mixed)) {
+      const source = lines[f.primary.span.line - 1];
+      const t = source !== undefined ? normalizeLineText(source) : `\u0000${f.item ?? ''}\u0000${normalizeLineText(f.message)}`;
+      const key = JSON.stringify([f.primary.file, f.rule, t]);
+      const occurrence = (seen.get(key) ?? 0) + 1;
+      seen.set(key, occurrence);
+      expect(got.get(f)).toEqual({
+        text: t,
+        occurrence,
+        lineHash: `${sha256Hex(`${f.rule}\u0000${t}`).slice(0, 16)}:${occurrence}`,
+        full: sha256Hex(`${f.rule}\u0000${f.primary.file}\u0000${t}\u0000${occurrence}`),
+      });
+    }
+  });
 
   it('a frame on a long line is the frame measured over the whole line', () => {
     const wide = `\t中😀 ${line.slice(0, 3000)}`;
