@@ -3,6 +3,7 @@
 // `--help` must not pay for the parser and grammar.
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { guardStdout } from './output.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -134,16 +135,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-/**
- * A reader that stops early (`dmalint check | head`) closes the pipe: the rest of the report has
- * nowhere to go and is dropped. The exit code stays what the run decided, with no trace.
- */
-function ignoreClosedStdout(e: NodeJS.ErrnoException): void {
-  if (e.code !== 'EPIPE') throw e;
-}
-
 async function main(argv: string[]): Promise<void> {
-  process.stdout.on('error', ignoreClosedStdout);
+  guardStdout();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -49,6 +49,7 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
   // Without a cache, every relevant crate is extracted: workers load while the files are read.
   if (!source.results && discovery.files.length >= WARM_UP_FILES) source.warmUp?.();
   const notices: FileNotice[] = discovery.warnings.map((w) => ({ file: displayPath(w.path, options.cwd), kind: 'read-error', message: w.message }));
+  for (const l of discovery.skippedLinks) notices.push({ file: displayPath(l.path, options.cwd), kind: 'symlink', message: l.message });
   const files: SourceFile[] = [];
   for (const abs of discovery.files) {
     const r = readSourceBytes(abs);
