@@ -17,6 +17,7 @@ import { createProgress } from './progress.js';
 import type { CiOptions } from '../ci/apply.js';
 import { repositoryRoot } from '../ci/git.js';
 import { gitIgnoredMatcher } from '../ci/gitignore.js';
+import { rustProjectCfgs } from '../ci/rust-project.js';
 
 const require = createRequire(import.meta.url);
 
@@ -37,6 +38,8 @@ export interface CheckOptions extends CiOptions {
   debug?: boolean;
   /** `--no-respect-gitignore`: false. */
   respectGitignore?: boolean;
+  /** `--rust-project FILE`: the rust-project.json whose cfgs decide `#[cfg(CONFIG_..)]` items. */
+  rustProject?: string;
   /** Print the resolved configuration and where each value came from, and lint nothing. */
   showSettings?: boolean;
   /** Print counts per rule instead of the findings. */
@@ -73,7 +76,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
     let merged: LintResult & { sources: SourceTexts };
     try {
-      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore };
+      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore, rustProject: opts.rustProject };
       merged = stdin
         ? await stdin.code.lintStdin(stdin.name, stdin.code.readStdin(), cwd, selection, factsSource)
         : await lintSelection(paths, cwd, selection, factsSource, (done, total) => progress.update(done, total));
@@ -144,6 +147,8 @@ export interface SelectionOptions {
   followSymlinks?: boolean;
   /** Skip files git ignores while walking folders (default: true). */
   respectGitignore?: boolean;
+  /** rust-project.json to take each crate's cfgs from (default: the one at the top of the tree, if any). */
+  rustProject?: string;
 }
 
 /** Lints `paths` (relative to `cwd`), each group of them with the dmalint.toml that governs it. */
@@ -160,6 +165,8 @@ export async function lintSelection(
   // Only walked folders are filtered: named files are always linted, and need no git call.
   const walks = paths.some((p) => fs.statSync(path.resolve(cwd, p), { throwIfNoEntry: false })?.isDirectory());
   const ignored = opts.respectGitignore === false || !walks ? undefined : gitIgnoredMatcher(cwd);
+  const treeRoot = repositoryRoot(cwd) ?? cwd;
+  const buildCfgs = rustProjectCfgs(treeRoot, opts.rustProject ? path.resolve(cwd, opts.rustProject) : undefined);
   for (const group of groupByConfig(paths, opts.config, cwd)) {
     const config = group.config;
     const configFilter = makePathFilter(config);
@@ -173,6 +180,7 @@ export async function lintSelection(
       filter: ignored ? (abs) => configFilter(abs) && !ignored(abs) : configFilter,
       followSymlinks: opts.followSymlinks,
       factsSource,
+      buildCfgs,
       onProgress,
     });
     merged.findings.push(...result.findings);

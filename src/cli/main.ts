@@ -49,6 +49,7 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'make SARIF, GitLab, GitHub and JUnit paths relative to this folder (default: the git top level)')
     .option('--follow-symlinks', 'follow symbolic links while walking folders')
     .option('--no-respect-gitignore', 'also lint files that git ignores (.gitignore) inside the folders given')
+    .option('--rust-project <file>', 'decide #[cfg(CONFIG_..)] items by the cfgs of this rust-project.json (default: the one at the top of the tree, if any)')
     .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
     .option('--cache-dir <dir>', 'where to keep the facts cache')
     .option('--no-cache', 'do not read or write the facts cache')

@@ -239,11 +239,18 @@ const CACHED_RESULT: Shape = {
  * A digest of the analysis configuration: the rules (their code included, for rules passed in
  * by a caller), the levels, the selection and the kernel API tables.
  */
-export function analysisFingerprint(options: { rules: { meta: { id: string; defaultLevel: Level }; check: unknown }[]; levels: Record<string, Level>; only?: Set<string>; api: KernelApi }): string {
+export function analysisFingerprint(options: {
+  rules: { meta: { id: string; defaultLevel: Level }; check: unknown }[];
+  levels: Record<string, Level>;
+  only?: Set<string>;
+  api: KernelApi;
+  buildCfgs?: { key: string };
+}): string {
   const rules = options.rules.map((r) => [r.meta.id, r.meta.defaultLevel, String(r.check)]);
   const levels = Object.entries(options.levels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const only = options.only ? [...options.only].sort() : null;
-  return sha256(JSON.stringify({ rules, levels, only, api: options.api }, canonical));
+  const cfgs = options.buildCfgs?.key ?? null;
+  return sha256(JSON.stringify({ rules, levels, only, api: options.api, cfgs }, canonical));
 }
 
 /** JSON replacer that writes Sets and Maps as sorted arrays, so equal tables give equal text. */

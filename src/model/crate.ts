@@ -4,6 +4,7 @@ import type { EnumFacts, Expr, FnFacts, ImplFacts, Span, StaticFacts, StructFact
 import type { CrateFile, CrateFiles } from './crate-graph.js';
 import type { KernelApi } from './kernel-api.js';
 import { bodyBindings, unwrapsOption, type Binding } from './bindings.js';
+import { cfgEnabled, type CfgSet } from './cfg.js';
 import { TRANSPARENT_METHODS, walkExpr } from './walk.js';
 
 /** A type after alias resolution: `name` is the canonical last segment. */
@@ -146,10 +147,15 @@ export class Crate {
   private fnLookup?: FnLookup;
   private dropsByType?: Map<string, FnNode[]>;
 
+  /** The build's cfgs (from rust-project.json); items whose `#[cfg]` is certainly off are left out. */
+  private readonly cfgs?: CfgSet;
+
   constructor(
     files: CrateFiles,
     readonly api: KernelApi,
+    options: { cfgs?: CfgSet } = {},
   ) {
+    this.cfgs = options.cfgs;
     this.root = files.root;
     // Test modules are compiled only for tests: they are never part of the driver.
     this.files = files.files.filter((f) => !f.testOnly);
@@ -168,23 +174,26 @@ export class Crate {
         if (!this.uses.has(key)) this.uses.set(key, new Map());
         if (!u.glob) this.uses.get(key)!.set(u.alias, u.path);
       }
-      for (const s of file.facts.structs) push(this.structs, s.name, { kind: 'struct', name: s.name, facts: s, file, modPath: [...file.modPath, ...s.mod] });
+      for (const s of file.facts.structs) if (this.compiled(s.attrs)) push(this.structs, s.name, { kind: 'struct', name: s.name, facts: s, file, modPath: [...file.modPath, ...s.mod] });
       for (const e of file.facts.enums) push(this.enums, e.name, { kind: 'enum', name: e.name, facts: e, file, modPath: [...file.modPath, ...e.mod] });
       for (const a of file.facts.typeAliases) push(this.aliases, a.name, { type: a.type, scope: { file, mod: a.mod } });
     }
     let id = 0;
     for (const file of this.files) {
       for (const f of file.facts.fns) {
+        if (!this.compiled(f.attrs)) continue;
         const scope: Scope = { file, mod: f.mod };
         this.fns.push({ id: id++, name: f.name, facts: f, file, scope, label: f.name });
       }
       for (const impl of file.facts.impls) {
+        if (!this.compiled(impl.attrs)) continue;
         const scope: Scope = { file, mod: impl.mod };
         const selfType = this.normalize(impl.selfType, scope);
         scope.selfType = selfType;
         const traitType = impl.trait ? this.normalize(impl.trait, scope) : undefined;
         const node: ImplNode = { facts: impl, file, selfType, traitName: traitType?.name, traitPath: traitType?.path, fns: [] };
         for (const f of impl.fns) {
+          if (!this.compiled(f.attrs)) continue;
           const label = node.traitName ? `${node.traitName}::${f.name} for ${selfType.name}` : `${selfType.name}::${f.name}`;
           const fn: FnNode = { id: id++, name: f.name, facts: f, file, impl: node, scope, label };
           node.fns.push(fn);
@@ -194,6 +203,7 @@ export class Crate {
         if (node.traitName && this.api.moduleTraits.has(node.traitName)) this.moduleTypes.add(selfType.name);
       }
       for (const s of file.facts.statics) {
+        if (!this.compiled(s.attrs)) continue;
         this.statics.push({ name: s.name, facts: s, file, type: this.normalize(s.type, { file, mod: s.mod }) });
       }
       for (const m of file.facts.macros) {
@@ -202,6 +212,11 @@ export class Crate {
         if (this.api.moduleMacros.has(m.name) && !this.api.driverModuleMacros.has(m.name) && m.keys.type) this.moduleTypes.add(lastSeg(m.keys.type));
       }
     }
+  }
+
+  /** Whether an item is compiled in this build: without known cfgs, every item is. */
+  private compiled(attrs: readonly string[]): boolean {
+    return !this.cfgs || cfgEnabled(attrs, this.cfgs);
   }
 
   private useKey(file: CrateFile, mod: string[]): string {
