@@ -186,7 +186,7 @@ function selectRules(ids: string[] | undefined): Set<string> | undefined {
 }
 
 /** Paths that share a dmalint.toml are linted together with it. */
-function groupByConfig(paths: string[], explicit: string | undefined): { config: DmalintConfig; paths: string[] }[] {
+export function groupByConfig(paths: string[], explicit: string | undefined): { config: DmalintConfig; paths: string[] }[] {
   const knownRules = allRuleMetas().map((m) => m.id);
   if (explicit) {
     return [{ config: loadConfig({ explicitFile: explicit, startPath: paths[0] ?? '.', knownRules }), paths }];

@@ -1,0 +1,103 @@
+// `dmalint graph`: a picture of each driver's DMA lifecycle, in Mermaid, DOT or SVG.
+import * as path from 'node:path';
+import { ConfigError } from '../config/types.js';
+import { makePathFilter } from '../config/load.js';
+import { createFactsSource } from '../facts/source.js';
+import { driverGraphsForPaths, type DriverGraph } from '../lint/graphs.js';
+import { RULES } from '../lint/registry.js';
+import { lintPaths, UsageError } from '../lint/run.js';
+import { apiWithConfig } from '../model/kernel-api.js';
+import { toDot } from '../report/graph/dot.js';
+import { toMermaid } from '../report/graph/mermaid.js';
+import { driverPicture } from '../report/graph/picture.js';
+import { loadSvgRenderer, svgFile } from '../report/graph/svg.js';
+import { groupByConfig, EXIT_ERROR, EXIT_OK } from './check.js';
+import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
+
+export type GraphFormat = 'mermaid' | 'dot' | 'svg';
+
+export interface GraphOptions {
+  format: GraphFormat;
+  output?: string;
+  driver?: string;
+  config?: string;
+  followSymlinks?: boolean;
+  jobs?: number;
+  cacheDir?: string;
+  cache?: boolean;
+  debug?: boolean;
+}
+
+export async function runGraph(paths: string[], opts: GraphOptions): Promise<number> {
+  const cwd = process.cwd();
+  try {
+    if (opts.output) writable(opts.output);
+    const factsSource = await createFactsSource({ jobs: opts.jobs, cacheDir: opts.cacheDir, cache: opts.cache });
+    const graphs: DriverGraph[] = [];
+    try {
+      for (const group of groupByConfig(paths, opts.config)) {
+        const common = { paths: group.paths, cwd, api: apiWithConfig(group.config.api), filter: makePathFilter(group.config), followSymlinks: opts.followSymlinks, factsSource };
+        const result = await lintPaths({ ...common, rules: RULES, levels: group.config.rules });
+        for (const n of result.notices) process.stderr.write(`warning: ${n.file}: ${n.message}\n`);
+        graphs.push(...(await driverGraphsForPaths(common, result.findings)));
+      }
+    } finally {
+      await factsSource.close?.();
+    }
+    const chosen = opts.driver ? graphs.filter((g) => g.driver === opts.driver) : graphs;
+    if (chosen.length === 0) {
+      const where = paths.join(', ');
+      const known = graphs.map((g) => `\`${g.driver}\``).join(', ');
+      throw new UsageError(opts.driver ? `no driver \`${opts.driver}\` under ${where}${known ? `; drivers found: ${known}` : ''}` : `no bus driver (an \`impl Driver\` with \`probe\`) found under ${where}`);
+    }
+    const text = await draw(chosen, opts.format);
+    if (opts.output) writeFileAtomic(opts.output, text);
+    else process.stdout.write(text);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof OutputError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return EXIT_ERROR;
+    }
+    throw e;
+  }
+}
+
+/** Every picture in one text: DOT and Mermaid one after the other, SVG stacked in one document. */
+export async function draw(graphs: DriverGraph[], format: GraphFormat): Promise<string> {
+  const pictures = graphs.map(driverPicture);
+  if (format === 'dot') return pictures.map((p) => toDot(p)).join('\n');
+  if (format === 'mermaid') return pictures.map((p) => toMermaid(p)).join('\n');
+  const renderer = await loadSvgRenderer();
+  return svgFile(stackSvgs(pictures.map((p) => renderer.render(toDot(p)))));
+}
+
+/** Several SVG pictures one above the other, as one SVG document. */
+export function stackSvgs(svgs: string[]): string {
+  if (svgs.length === 1) return svgs[0];
+  let y = 0;
+  let width = 0;
+  const parts: string[] = [];
+  for (const svg of svgs) {
+    const w = points(svg, 'width');
+    const h = points(svg, 'height');
+    parts.push(svg.replace('<svg', `<svg x="0" y="${y}"`));
+    y += h + 24;
+    width = Math.max(width, w);
+  }
+  return `<svg width="${width}pt" height="${y}pt" viewBox="0 0 ${width} ${y}" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n${parts.join('\n')}\n</svg>\n`;
+}
+
+function points(svg: string, attr: 'width' | 'height'): number {
+  const m = new RegExp(`<svg[^>]*\\s${attr}="([\\d.]+)pt"`).exec(svg);
+  return m ? Number(m[1]) : 0;
+}
+
+function writable(file: string): void {
+  try {
+    checkOutputPath(path.resolve(file));
+  } catch (e) {
+    if (e instanceof OutputError) throw new UsageError(`cannot write the picture ${file}: ${e.message}`);
+    throw e;
+  }
+}
