@@ -14,6 +14,7 @@ import type { FormatName } from '../report/types.js';
 import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
 import { createProgress } from './progress.js';
 import type { CiOptions } from '../ci/apply.js';
+import type { DriverGraph } from '../lint/graphs.js';
 
 const require = createRequire(import.meta.url);
 
@@ -56,6 +57,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
     const merged: LintResult & { sources: SourceTexts } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: joinSourceTexts([]) };
     const texts: SourceTexts[] = [];
+    const graphs: DriverGraph[] = [];
     const started = performance.now();
     try {
       for (const group of groups) {
@@ -76,6 +78,8 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
         merged.notices.push(...result.notices);
         merged.filesChecked += result.filesChecked;
         texts.push(result.sources);
+        // Only the HTML report draws: the pictures' model is not built for other formats.
+        if (opts.format === 'html') graphs.push(...(await drawnDrivers(group.paths, cwd, config, opts, factsSource)));
       }
       merged.sources = joinSourceTexts(texts);
     } finally {
@@ -97,6 +101,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
       color: useColor(opts.color, !!opts.output),
       toolVersion: (require('../../../package.json') as { version: string }).version,
       includeSuppressed: opts.includeSuppressed,
+      graphs,
     });
     // Baseline and diff notes follow the human report; they would break the other formats.
     const trailer = opts.quiet || !ciCode || !ci || !outcome ? '' : ciCode.ciTrailer(ci, outcome, cwd);
@@ -199,6 +204,11 @@ export function groupByConfig(paths: string[], explicit: string | undefined): { 
     groups.get(key)!.paths.push(p);
   }
   return [...groups.values()];
+}
+
+async function drawnDrivers(paths: string[], cwd: string, config: DmalintConfig, opts: CheckOptions, factsSource: FactsSource): Promise<DriverGraph[]> {
+  const { driverGraphsForPaths } = await import('../lint/graphs.js');
+  return driverGraphsForPaths({ paths, cwd, api: apiWithConfig(config.api), filter: makePathFilter(config), followSymlinks: opts.followSymlinks, factsSource }, []);
 }
 
 async function makeFactsSource(opts: CheckOptions): Promise<FactsSource> {

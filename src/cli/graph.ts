@@ -81,7 +81,8 @@ export function stackSvgs(svgs: string[]): string {
   for (const svg of svgs) {
     const w = points(svg, 'width');
     const h = points(svg, 'height');
-    parts.push(svg.replace('<svg', `<svg x="0" y="${y}"`));
+    // Inside the outer picture, sizes are in its user units (the points of the inner ones).
+    parts.push(svg.replace(/<svg([^>]*?)\swidth="[\d.]+pt"\s+height="[\d.]+pt"/, `<svg x="0" y="${y}" width="${w}" height="${h}"$1`));
     y += h + 24;
     width = Math.max(width, w);
   }

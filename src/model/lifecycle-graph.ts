@@ -116,6 +116,8 @@ export interface GraphTeardownStep {
 export interface DriverGraph {
   /** Root file of the crate. */
   crate: string;
+  /** Every file of the crate. */
+  files: string[];
   driver: string;
   bus: string;
   at: GraphLocation;
@@ -131,15 +133,25 @@ export interface DriverGraph {
 export function lifecycleGraphs(crate: Crate, findings: readonly GraphFinding[] = []): DriverGraph[] {
   const flow = valueFlow(crate);
   const exposures = addressExposures(flow);
-  const crateFiles = new Set(crate.files.map((f) => f.path));
-  const mine = findings.filter((f) => crateFiles.has(f.file));
   const graphs = crate.drivers.map((d) => driverGraph(crate, flow, exposures, d));
-  for (const f of mine) {
-    // A finding is marked in every picture that shows its place (module init is in each).
-    const placed = graphs.map((g) => attachFinding(g, f)).some(Boolean);
-    if (!placed && graphs.length > 0) graphs[0].unplaced.push(f);
-  }
+  markFindings(graphs, findings);
   return graphs;
+}
+
+/**
+ * Marks findings on pictures: each on the nodes that show its place, in every picture of its
+ * crate that shows it (module init is in each); one no picture shows goes to the crate's first.
+ */
+export function markFindings(graphs: readonly DriverGraph[], findings: readonly GraphFinding[]): void {
+  const byCrate = new Map<string, DriverGraph[]>();
+  for (const g of graphs) byCrate.set(g.crate, [...(byCrate.get(g.crate) ?? []), g]);
+  for (const f of findings) {
+    for (const crateGraphs of byCrate.values()) {
+      if (!crateGraphs[0].files.includes(f.file)) continue;
+      const placed = crateGraphs.map((g) => attachFinding(g, f)).some(Boolean);
+      if (!placed) crateGraphs[0].unplaced.push(f);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,6 +195,7 @@ function driverGraph(crate: Crate, flow: ValueFlow, exposures: Exposure[], drive
   for (const fn of lifecycleRoots(crate, driver)) fns.add(fn);
   return {
     crate: crate.root.path,
+    files: crate.files.map((f) => f.path),
     driver: driver.dataType.name,
     bus: driver.bus,
     at: loc(driver.impl.file.path, driver.impl.facts.headerSpan),
@@ -421,8 +434,12 @@ function consumerText(c: AddressConsumer): string {
 /** Puts a finding on the smallest node whose range holds its primary location; false if none does. */
 function attachFinding(g: DriverGraph, f: GraphFinding): boolean {
   // On a tie (a buffer held directly by a field has the field's range), the buffer wins.
+  // A buffer also stands at the field of the driver data that leads to it (where a rule about
+  // the buffer reports it).
+  const outerField = new Map(g.owners.map((o) => [o.id, o.at]));
   const holders: { at: GraphLocation; findings: GraphFinding[] }[] = [
     ...g.buffers,
+    ...g.buffers.map((b) => ({ at: outerField.get(b.path[0]) ?? b.at, findings: b.findings })),
     ...g.buffers.flatMap((b) => [...b.allocations, ...b.exposures]),
     ...g.teardown.flatMap((s) => s.events),
     ...g.owners,

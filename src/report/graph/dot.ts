@@ -1,15 +1,16 @@
 // A driver's picture in Graphviz DOT: laid out by Graphviz itself (`dot -Tsvg`, or the
 // WebAssembly build in svg.ts).
+import type { GraphFinding, GraphLocation } from '../../model/lifecycle-graph.js';
 import { placeText, type NodeKind, type Picture, type PictureEdge, type PictureNode } from './picture.js';
 
 export interface DrawOptions {
-  /** The link of a source location; none when it returns undefined. */
-  link?: (file: string, line: number) => string | undefined;
+  /** The link of a box, from its source location and findings; none when it returns undefined. */
+  link?: (at: GraphLocation, findings: readonly GraphFinding[]) => string | undefined;
 }
 
 /** Relative link to a line, as code hosts and editors understand it: `src/pf.rs#L19`. */
-export function defaultLink(file: string, line: number): string {
-  return `${file}#L${line}`;
+export function defaultLink(at: GraphLocation): string {
+  return `${at.file}#L${at.line}`;
 }
 
 const NODE_STYLE: Record<NodeKind, string> = {
@@ -46,7 +47,7 @@ export function toDot(p: Picture, options: DrawOptions = {}): string {
   const link = options.link ?? defaultLink;
   const out: string[] = [];
   out.push(`digraph ${quote(p.title)} {`);
-  out.push(`  graph [rankdir=LR, compound=true, fontname="Helvetica", fontsize=12, label=${quote(p.title)}, labelloc=t, nodesep=0.25, ranksep=0.5];`);
+  out.push(`  graph [rankdir=TB, compound=true, fontname="Helvetica", fontsize=12, label=${quote(p.title)}, labelloc=t, nodesep=0.25, ranksep=0.5];`);
   out.push('  node [fontname="Helvetica", fontsize=10, margin="0.12,0.05"];');
   out.push('  edge [fontname="Helvetica", fontsize=9];');
   const inCluster = new Set(p.clusters.flatMap((c) => c.nodes));
@@ -54,10 +55,10 @@ export function toDot(p: Picture, options: DrawOptions = {}): string {
   for (const c of p.clusters) {
     out.push(`  subgraph ${c.id.startsWith('cluster_') ? c.id : `cluster_${c.id}`} {`);
     out.push(`    label=${quote(c.label)}; style="rounded"; color="#999999";`);
-    for (const id of c.nodes) out.push(`    ${nodeLine(byId.get(id)!, link)}`);
+    for (const id of c.nodes) out.push(`    ${nodeLine(byId.get(id)!, link, p.base)}`);
     out.push('  }');
   }
-  for (const n of p.nodes) if (!inCluster.has(n.id)) out.push(`  ${nodeLine(n, link)}`);
+  for (const n of p.nodes) if (!inCluster.has(n.id)) out.push(`  ${nodeLine(n, link, p.base)}`);
   for (const e of p.edges) {
     const attrs = [EDGE_STYLE[e.style], e.label ? `label=${quote(e.label)}` : '', e.style === 'then' ? 'weight=4' : 'constraint=true'].filter(Boolean).join(', ');
     out.push(`  ${e.from} -> ${e.to} [${attrs}];`);
@@ -66,13 +67,13 @@ export function toDot(p: Picture, options: DrawOptions = {}): string {
   return `${out.join('\n')}\n`;
 }
 
-function nodeLine(n: PictureNode, link: NonNullable<DrawOptions['link']>): string {
-  const lines = n.at ? [...n.lines, placeText(n.at)] : n.lines;
+function nodeLine(n: PictureNode, link: NonNullable<DrawOptions['link']>, base: string): string {
+  const lines = n.at ? [...n.lines, placeText(n.at, base)] : n.lines;
   const label = lines.map(escape).join('\\n');
   const attrs = [NODE_STYLE[n.kind], n.marked ? MARK_STYLE[n.marked] : '', `label="${label}"`];
-  const href = n.at ? link(n.at.file, n.at.line) : undefined;
+  const href = n.at ? link(n.at, n.findings) : undefined;
   if (href) attrs.push(`URL=${quote(href)}`, 'target="_top"');
-  const tip = [n.lines[0], ...n.findings.map((f) => `${f.rule}: ${f.message}`), n.at ? placeText(n.at) : ''].filter(Boolean).join('\n');
+  const tip = [n.lines[0], ...n.findings.map((f) => `${f.rule}: ${f.message}`), n.at ? placeText(n.at, base) : ''].filter(Boolean).join('\n');
   attrs.push(`tooltip=${quote(tip)}`);
   if (n.marked) attrs.push(`class="finding finding-${n.marked}"`);
   return `${n.id} [${attrs.filter(Boolean).join(', ')}];`;

@@ -29,15 +29,15 @@ const ARROWS: Record<PictureEdge['style'], string> = {
 
 export function toMermaid(p: Picture, options: DrawOptions = {}): string {
   const link = options.link ?? defaultLink;
-  const out: string[] = ['flowchart LR', `  %% ${p.title}`];
+  const out: string[] = ['flowchart TB', `  %% ${p.title}`];
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const inCluster = new Set(p.clusters.flatMap((c) => c.nodes));
   for (const c of p.clusters) {
     out.push(`  subgraph ${c.id}["${text(c.label)}"]`);
-    for (const id of c.nodes) out.push(`    ${nodeLine(byId.get(id)!)}`);
+    for (const id of c.nodes) out.push(`    ${nodeLine(byId.get(id)!, p.base)}`);
     out.push('  end');
   }
-  for (const n of p.nodes) if (!inCluster.has(n.id)) out.push(`  ${nodeLine(n)}`);
+  for (const n of p.nodes) if (!inCluster.has(n.id)) out.push(`  ${nodeLine(n, p.base)}`);
   for (const e of p.edges) out.push(`  ${e.from} ${ARROWS[e.style]}${e.label ? `|"${text(e.label)}"|` : ''} ${e.to}`);
   out.push('  classDef deny fill:#ffc9c9,stroke:#b00020,stroke-width:3px;');
   out.push('  classDef warn fill:#ffe8b3,stroke:#b36b00,stroke-width:3px;');
@@ -53,15 +53,15 @@ export function toMermaid(p: Picture, options: DrawOptions = {}): string {
     if (ids.length > 0) out.push(`  class ${ids.join(',')} ${level};`);
   }
   for (const n of p.nodes) {
-    const href = n.at ? link(n.at.file, n.at.line) : undefined;
-    if (href) out.push(`  click ${n.id} href "${text(href)}" "${text(placeText(n.at!))}"`);
+    const href = n.at ? link(n.at, n.findings) : undefined;
+    if (href) out.push(`  click ${n.id} href "${text(href)}" "${text(placeText(n.at!, p.base))}"`);
   }
   return `${out.join('\n')}\n`;
 }
 
-function nodeLine(n: PictureNode): string {
+function nodeLine(n: PictureNode, base: string): string {
   const [open, close] = SHAPES[n.kind];
-  const lines = n.at ? [...n.lines, placeText(n.at)] : n.lines;
+  const lines = n.at ? [...n.lines, placeText(n.at, base)] : n.lines;
   return `${n.id}${open}"${lines.map(text).join('<br/>')}"${close}`;
 }
 

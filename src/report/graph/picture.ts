@@ -32,6 +32,8 @@ export interface PictureCluster {
 
 export interface Picture {
   title: string;
+  /** Folder the places in labels are relative to. */
+  base: string;
   clusters: PictureCluster[];
   nodes: PictureNode[];
   edges: PictureEdge[];
@@ -56,9 +58,16 @@ const ROLE_LABELS: Record<string, string> = {
   helper: 'called function',
 };
 
-/** `pf.rs:19`, as shown under a box. */
-export function placeText(at: GraphLocation): string {
-  return `${at.file}:${at.line}`;
+/** `pf.rs:19`, as shown under a box: relative to the crate's folder, which the title names. */
+export function placeText(at: GraphLocation, base = ''): string {
+  const file = base && at.file.startsWith(base) ? at.file.slice(base.length) : at.file;
+  return `${file}:${at.line}`;
+}
+
+/** The folder of a crate's root file, with its trailing slash (empty for the current folder). */
+export function crateFolder(rootFile: string): string {
+  const slash = Math.max(rootFile.lastIndexOf('/'), rootFile.lastIndexOf('\\'));
+  return slash >= 0 ? rootFile.slice(0, slash + 1) : '';
 }
 
 export function findingLine(f: GraphFinding): string {
@@ -66,6 +75,7 @@ export function findingLine(f: GraphFinding): string {
 }
 
 export function driverPicture(g: DriverGraph): Picture {
+  const base = crateFolder(g.crate);
   const nodes: PictureNode[] = [];
   const edges: PictureEdge[] = [];
   const clusters: PictureCluster[] = [];
@@ -109,7 +119,7 @@ export function driverPicture(g: DriverGraph): Picture {
     ownership.push(b.id);
     const chain = ['data', ...b.path, b.id];
     for (let i = 1; i < chain.length; i++) link({ from: chain[i - 1], to: chain[i], style: 'owns', label: i === 1 ? 'owns' : undefined });
-    for (const a of b.allocations) link({ from: a.fn, to: b.id, style: 'allocates', label: `allocates (${a.what}, ${placeText(a.at)})` });
+    for (const a of b.allocations) link({ from: a.fn, to: b.id, style: 'allocates', label: `allocates (${a.what}, ${placeText(a.at, base)})` });
     for (const [i, x] of b.exposures.entries()) {
       const id = `${b.id}_dev_${i}`;
       add({ id, kind: 'consumer', lines: [x.target, x.kind === 'register' ? 'address written to the device' : x.kind === 'object' ? 'address handed to this object' : 'address given to the device'], at: x.at, findings: x.findings });
@@ -145,7 +155,7 @@ export function driverPicture(g: DriverGraph): Picture {
   for (const [i, f] of g.unplaced.entries()) {
     add({ id: `finding_${i}`, kind: 'finding', lines: [f.message], at: { file: f.file, line: f.line, col: f.col, endLine: f.line, endCol: f.col }, findings: [f] });
   }
-  return { title: `${g.driver}: ${g.bus} driver (${g.crate})`, clusters, nodes, edges };
+  return { title: `${g.driver}: ${g.bus} driver (${g.crate})`, base, clusters, nodes, edges };
 }
 
 function stateId(state: GraphState): string {
