@@ -38,6 +38,9 @@ const EDGE_STYLE: Record<PictureEdge['style'], string> = {
   stops: 'style=dashed, color="#2e7d32"',
 };
 
+/** Arrows that say what acts on what without placing it: they must not pull the layout apart. */
+const LOOSE = new Set<PictureEdge['style']>(['frees', 'stops', 'runs']);
+
 const MARK_STYLE = {
   deny: 'fillcolor="#ffc9c9", color="#b00020", penwidth=3',
   warn: 'fillcolor="#ffe8b3", color="#b36b00", penwidth=3',
@@ -60,7 +63,7 @@ export function toDot(p: Picture, options: DrawOptions = {}): string {
   }
   for (const n of p.nodes) if (!inCluster.has(n.id)) out.push(`  ${nodeLine(n, link, p.base)}`);
   for (const e of p.edges) {
-    const attrs = [EDGE_STYLE[e.style], e.label ? `label=${quote(e.label)}` : '', e.style === 'then' ? 'weight=4' : 'constraint=true'].filter(Boolean).join(', ');
+    const attrs = [EDGE_STYLE[e.style], e.label ? `label=${quote(e.label)}` : '', e.style === 'then' ? 'weight=4' : LOOSE.has(e.style) ? 'constraint=false' : ''].filter(Boolean).join(', ');
     out.push(`  ${e.from} -> ${e.to} [${attrs}];`);
   }
   out.push('}');
