@@ -278,3 +278,42 @@ describe('dmalint graph', () => {
     expect(r.stderr).toContain("argument 'png' is invalid");
   });
 });
+
+describe('the picture in the README', () => {
+  it('is the netx_sriov PF driver, with its buffers, the release, the stop and the finding (`npm run docs:graph` redraws it)', () => {
+    const svg = fs.readFileSync(path.join(repo, 'docs/images/netx_pf-lifecycle.svg'), 'utf8');
+    for (const text of ['DMA buffer fw_image', 'DMA buffer adminq', 'release: `take()`', 'stop: the write to `PF_CTRL`', 'error[dma_free_without_quiesce]', '6. device&#45;managed (Devres) resources released']) {
+      expect(svg).toContain(text);
+    }
+    expect(svg).not.toMatch(/\/(tmp|home|work|root)\//);
+    expect(fs.readFileSync(path.join(repo, 'README.md'), 'utf8')).toContain('](docs/images/netx_pf-lifecycle.svg)');
+  });
+});
+
+describe('check --format html', () => {
+  it('writes one page with the counts per rule and per driver, the findings and the pictures', () => {
+    const r = runCli(['check', 'fixtures/drivers/netx_sriov', '--format', 'html']);
+    expect(r.code).toBe(1);
+    const html = r.stdout;
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toMatch(/<tr><td><a href="[^"]*dma_free_without_quiesce.md"><code>dma_free_without_quiesce<\/code><\/a><br><span class="dim">[^<]*<\/span><\/td><td class="num">2<\/td><td class="num">0<\/td><td class="num">0<\/td><\/tr>/);
+    expect(html).toMatch(/<a href="#driver-1"><code>NetxPf<\/code><\/a> <span class="dim">pci, [^<]*<\/span><\/td><td class="num">1<\/td><td class="num">0<\/td><td class="num">2<\/td>/);
+    // rustc's style, in colour: the headline, the frame, the notes and the help.
+    expect(html).toContain('<span class="b err">error[dma_free_without_quiesce]</span><span class="b">: DMA buffer `fw_image` is released in `Driver::unbind for NetxPf` before the device is stopped</span>');
+    expect(html).toContain('<span class="b gut">--&gt;</span> fixtures/drivers/netx_sriov/pf.rs:19:5');
+    expect(html).toContain('<span class="b help">help</span>: stop the device first, then release the buffer');
+    expect(html.match(/<section class="driver"/g)).toHaveLength(2);
+    // A marked box links to its finding.
+    expect(html).toMatch(/<a xlink:href="#finding-1"[^>]*xlink:title="DMA buffer fw_image/);
+  });
+
+  it('marks only the findings it reports (a baseline hides the others)', () => {
+    const dir = tempTree({});
+    const baseline = path.join(dir, 'baseline.json');
+    expect(runCli(['baseline', 'fixtures/drivers/netx_sriov', '--output', baseline]).code).toBe(0);
+    const r = runCli(['check', 'fixtures/drivers/netx_sriov', '--format', 'html', '--baseline', baseline]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('error[dma_free_without_quiesce]');
+    expect(r.stdout.match(/<section class="driver"/g)).toHaveLength(2);
+  });
+});
