@@ -6,7 +6,7 @@
 // source range holds their primary location. Nothing here decides a finding: rules do.
 import type { Expr, Span } from '../facts/ir.js';
 import type { Crate, DriverNode, FnNode, NType, OwnershipStep, StructNode } from './crate.js';
-import { dropsOf, removalSteps, type RemovalStep } from './removal-path.js';
+import { dropsOf, ownedStructs, removalSteps, type RemovalStep } from './removal-path.js';
 import { addressExposures, removalEvents, stopCovers, type AddressConsumer, type Exposure, type RemovalEvent } from './stops.js';
 import { MAX_FLOW_DEPTH, valueFlow, type ValueFlow } from './value-flow.js';
 import { bodyNames, walkExpr } from './walk.js';
@@ -338,7 +338,7 @@ function teardownSteps(crate: Crate, flow: ValueFlow, driver: DriverNode, fns: F
       const ft = crate.fieldType(data, f.name);
       const frees = buffers.filter((b) => b.steps[0]?.struct === data && b.steps[0].field === f.name).map((b) => b.node.id);
       // Dropping a field runs the Drop impls of the crate types it owns, then frees what it holds.
-      for (const s of ft ? ownedStructsOf(crate, ft, new Set()) : []) for (const d of dropsOf(crate, s)) stepFor(d, 'drop');
+      for (const s of ft ? ownedStructs(crate, ft) : []) for (const d of dropsOf(crate, s)) stepFor(d, 'drop');
       push({ kind: 'field', label: `field \`${f.name}\` dropped`, events: [], frees, at: loc(data.file.path, f.span) });
     }
   }
@@ -354,22 +354,6 @@ function teardownSteps(crate: Crate, flow: ValueFlow, driver: DriverNode, fns: F
     }
   }
   return out;
-}
-
-/** Crate structs a value of type `t` owns outright (not through `Arc`), a struct before its fields. */
-function ownedStructsOf(crate: Crate, t: NType, seen: Set<StructNode>, depth = 0): StructNode[] {
-  if (depth > 8 || t.kind === 'ref' || t.kind === 'ptr') return [];
-  if (t.kind === 'path' && (crate.api.nonOwningWrappers.has(t.name) || crate.api.sharedOwnership.has(t.name))) return [];
-  const s = crate.structOf(t);
-  if (s) {
-    if (seen.has(s)) return [];
-    seen.add(s);
-    return [s, ...s.facts.fields.flatMap((f) => {
-      const ft = crate.fieldType(s, f.name);
-      return ft ? ownedStructsOf(crate, ft, seen, depth + 1) : [];
-    })];
-  }
-  return t.args.flatMap((a) => ownedStructsOf(crate, a, seen, depth + 1));
 }
 
 /**

@@ -52,7 +52,7 @@ export function dropsOf(crate: Crate, s: StructNode): FnNode[] {
 }
 
 /** Crate structs a value of type `t` owns outright, in drop order (a struct before its fields). */
-function ownedStructs(crate: Crate, t: NType, depth = 0, seen = new Set<StructNode>()): StructNode[] {
+export function ownedStructs(crate: Crate, t: NType, depth = 0, seen = new Set<StructNode>()): StructNode[] {
   if (depth > 8 || t.kind === 'ref' || t.kind === 'ptr') return [];
   if (t.kind === 'path' && (crate.api.nonOwningWrappers.has(t.name) || crate.api.sharedOwnership.has(t.name))) return [];
   const s = crate.structOf(t);
