@@ -33,7 +33,8 @@ export function toMermaid(p: Picture, options: DrawOptions = {}): string {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const inCluster = new Set(p.clusters.flatMap((c) => c.nodes));
   for (const c of p.clusters) {
-    out.push(`  subgraph ${c.id}["${text(c.label)}"]`);
+    // A state's box is titled by its state node; Mermaid would show the id of an untitled one.
+    out.push(`  subgraph ${c.id}["${text(c.label) || ' '}"]`);
     for (const id of c.nodes) out.push(`    ${nodeLine(byId.get(id)!, p.base)}`);
     out.push('  end');
   }
