@@ -266,7 +266,7 @@ describe('dmalint graph', () => {
     expect(none.stderr).toBe('error: no driver `Nope` under fixtures/drivers/netx_sriov; drivers found: `NetxPf`, `NetxVf`\n');
     const empty = runCli(['graph', tempTree({ 'lib.rs': 'fn main() {}\n' })]);
     expect(empty.code).toBe(2);
-    expect(empty.stderr).toMatch(/^error: no bus driver \(an `impl Driver` with `probe`\) found under /);
+    expect(empty.stderr).toMatch(/^error: no bus driver \(an `impl Driver` with `probe`\) that uses the DMA API found under /);
     const missing = runCli(['graph', 'no/such/dir']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error: no\/such\/dir: /);

@@ -48,7 +48,7 @@ export async function runGraph(paths: string[], opts: GraphOptions): Promise<num
     if (chosen.length === 0) {
       const where = paths.join(', ');
       const known = graphs.map((g) => `\`${g.driver}\``).join(', ');
-      throw new UsageError(opts.driver ? `no driver \`${opts.driver}\` under ${where}${known ? `; drivers found: ${known}` : ''}` : `no bus driver (an \`impl Driver\` with \`probe\`) found under ${where}`);
+      throw new UsageError(opts.driver ? `no driver \`${opts.driver}\` under ${where}${known ? `; drivers found: ${known}` : ''}` : `no bus driver (an \`impl Driver\` with \`probe\`) that uses the DMA API found under ${where}`);
     }
     const text = await draw(chosen, opts.format);
     if (opts.output) writeFileAtomic(opts.output, text);

@@ -8,6 +8,7 @@ import { Crate } from '../model/crate.js';
 import type { KernelApi } from '../model/kernel-api.js';
 import { lifecycleGraphs, type DriverGraph, type GraphFinding } from '../model/lifecycle-graph.js';
 import { discoverFiles, displayPath } from './discover.js';
+import { planComponents, triggerMatcher, triggerNames } from './prescan.js';
 import { readSourceBytes, SourceFile } from './read.js';
 import type { Finding } from './types.js';
 
@@ -30,9 +31,12 @@ export async function driverGraphsForPaths(options: GraphInputOptions, findings:
     const r = readSourceBytes(abs);
     if (r.ok) files.push(new SourceFile(abs, displayPath(abs, options.cwd), r.bytes));
   }
+  // As in a lint run, crates that name no DMA API are not parsed: they have nothing to draw.
+  const plan = planComponents(files, triggerMatcher(triggerNames(options.api)));
+  const relevant = plan.components.filter((c) => c.relevant).flatMap((c) => c.files.map((i) => files[i]));
   const source = options.factsSource ?? inlineFactsSource;
-  const facts = await source.extract(files.map((f) => ({ absPath: f.absPath, text: f.text, digest: f.digest })));
-  return driverGraphsOf(files.map((f, i) => ({ path: f.path, absPath: f.absPath, facts: facts[i] })), options.api, findings);
+  const facts = await source.extract(relevant.map((f) => ({ absPath: f.absPath, text: f.text, digest: f.digest })));
+  return driverGraphsOf(relevant.map((f, i) => ({ path: f.path, absPath: f.absPath, facts: facts[i] })), options.api, findings);
 }
 
 /** The pictures of every driver in these files' crates. */
