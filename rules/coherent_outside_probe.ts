@@ -8,11 +8,12 @@
 //    which case the device argument's type decides;
 // 2. every static and every type that can outlive the binding (module type, work item, timer,
 //    file private data) is searched, through fields and wrappers, for coherent memory it owns.
-import type { Expr, Span, Stmt } from '../src/facts/ir.js';
-import type { DmaRule, RuleContext } from '../src/rule/api.js';
-import type { Location, RuleFinding } from '../src/rule/api.js';
+import type { Expr, Span } from '../src/facts/ir.js';
+import { bodyBindings } from '../src/model/bindings.js';
+import type { DmaRule, Location, RuleContext, RuleFinding } from '../src/rule/api.js';
 import type { Crate, FnNode, Lifecycle, NType, OwnershipStep, StaticNode, StructNode } from '../src/model/crate.js';
-import { defaultApi, type UnboundContextKind } from '../src/model/kernel-api.js';
+import type { UnboundContextKind } from '../src/model/kernel-api.js';
+import { kernelPredicates } from '../src/model/kernel-predicates.js';
 import { bodyNames, fieldChain, walkExpr } from '../src/model/walk.js';
 
 const ID = 'coherent_outside_probe';
@@ -131,7 +132,6 @@ interface DeviceEvidence {
  * The kernel's own coherent types. A crate type of one of these names is a look-alike or the
  * kernel's abstraction itself; a crate type added by configuration is the crate's own wrapper.
  */
-const KERNEL_COHERENT = defaultApi().coherentTypes;
 
 const HELP_ALLOC = 'allocate in probe() or in a helper that takes `&Device<Bound>`, and keep the buffer in the driver data';
 const WHY_BOUND = 'the DMA API may only be used while a driver is bound to the device';
@@ -162,7 +162,7 @@ function allocationSites(crate: Crate): AllocationSite[] {
       // `stringify!(Coherent::zeroed(..))` and the like never run the code they mention.
       if (e.k === 'macro' && crate.api.inertMacros.has(e.name)) return false;
       if (e.k !== 'call') return;
-      const ctor = constructorOf(crate, fn, e);
+      const ctor = kernelPredicates(crate).coherentAllocation(fn, e);
       if (!ctor) return;
       const closure = crate.spawnedClosure(parents);
       const spawn = closure ? parents[parents.indexOf(closure) - 1] : undefined;
@@ -170,31 +170,6 @@ function allocationSites(crate: Crate): AllocationSite[] {
     });
   }
   return out;
-}
-
-/** `Type::ctor` when a call is a coherent allocation constructor of the kernel (or configured). */
-function constructorOf(crate: Crate, fn: FnNode, call: Extract<Expr, { k: 'call' }>): string | undefined {
-  if (call.callee.k !== 'path' || call.callee.segs.length < 2) return undefined;
-  const segs = call.callee.segs;
-  const name = segs[segs.length - 1];
-  const ownerSegs = segs.slice(0, -1);
-  const owner = ownerSegs.length === 1 && ownerSegs[0] === 'Self' ? fn.scope.selfType : crate.normalize({ kind: 'path', path: ownerSegs, text: ownerSegs.join('::') }, fn.scope);
-  if (!owner || !isCoherentOwner(owner)) return undefined;
-  return crate.api.allocationConstructors.get(owner.name)?.has(name) ? `${owner.name}::${name}` : undefined;
-}
-
-/**
- * A crate type named like a kernel coherent type is a look-alike (or the kernel's abstraction
- * itself, where these types are local); a type from another crate than the kernel is not one
- * either. A crate type given in `allocation-constructors` is the crate's own DMA owner.
- */
-function isCoherentOwner(t: NType): boolean {
-  if (t.local) return !KERNEL_COHERENT.has(t.name);
-  return fromKernel(t.path);
-}
-
-function fromKernel(path: string[]): boolean {
-  return path.length <= 1 || ['kernel', 'crate', 'super', 'self'].includes(path[0]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,7 +447,7 @@ function renderType(t: NType): string {
 }
 
 function isCoherent(crate: Crate, t: NType): boolean {
-  return t.kind === 'path' && crate.api.coherentTypes.has(t.name) && isCoherentOwner(t);
+  return t.kind === 'path' && crate.api.coherentTypes.has(t.name) && kernelPredicates(crate).isCoherentOwner(t);
 }
 
 function allocatedHere(sites: AllocationSite[]): Location[] {
@@ -500,7 +475,7 @@ function loc(fn: FnNode, span: Span, message?: string): Location {
 class AllocationFlow {
   private readonly byCall = new Map<Expr, AllocationSite>();
   private readonly byFn = new Map<FnNode, AllocationSite[]>();
-  private readonly lets = new Map<FnNode, Map<string, Expr[]>>();
+  private literals?: Map<StructNode, { fn: FnNode; literal: Extract<Expr, { k: 'struct' }> }[]>;
 
   constructor(
     private readonly crate: Crate,
@@ -531,15 +506,31 @@ class AllocationFlow {
   storedInField(step: OwnershipStep | undefined): AllocationSite[] {
     if (!step) return [];
     const out: AllocationSite[] = [];
-    for (const fn of this.crate.fns) {
-      if (!fn.facts.body) continue;
-      walkExpr(fn.facts.body, (e) => {
-        if (e.k !== 'struct' || this.literalStruct(fn, e.path) !== step.struct) return;
-        const init = e.fields.find((f) => f.name === step.field);
-        if (init) out.push(...this.into(fn, init.value));
-      });
+    for (const { fn, literal } of this.literalsOf(step.struct)) {
+      const init = literal.fields.find((f) => f.name === step.field);
+      if (init) out.push(...this.into(fn, init.value));
     }
     return out;
+  }
+
+  /** The struct literals of each crate struct, found in one walk of the crate (not one per field asked). */
+  private literalsOf(s: StructNode): { fn: FnNode; literal: Extract<Expr, { k: 'struct' }> }[] {
+    if (!this.literals) {
+      const byStruct = new Map<StructNode, { fn: FnNode; literal: Extract<Expr, { k: 'struct' }> }[]>();
+      for (const fn of this.crate.fns) {
+        if (!fn.facts.body) continue;
+        walkExpr(fn.facts.body, (e) => {
+          if (e.k !== 'struct') return;
+          const target = this.literalStruct(fn, e.path);
+          if (!target) return;
+          const list = byStruct.get(target);
+          if (list) list.push({ fn, literal: e });
+          else byStruct.set(target, [{ fn, literal: e }]);
+        });
+      }
+      this.literals = byStruct;
+    }
+    return this.literals.get(s) ?? [];
   }
 
   private literalStruct(fn: FnNode, path: string[]): StructNode | undefined {
@@ -547,7 +538,7 @@ class AllocationFlow {
     return this.crate.structOf(t);
   }
 
-  private into(fn: FnNode, e: Expr, depth = 0, seen = new Set<string>()): AllocationSite[] {
+  private into(fn: FnNode, e: Expr, depth = 0, seen = new Set<unknown>()): AllocationSite[] {
     if (depth > 4) return [];
     const out: AllocationSite[] = [];
     walkExpr(e, (x) => {
@@ -557,10 +548,11 @@ class AllocationFlow {
         return false;
       }
       if (x.k === 'path' && x.segs.length === 1) {
-        const key = `${fn.id}:${x.segs[0]}`;
-        if (seen.has(key)) return;
-        seen.add(key);
-        for (const init of this.letsOf(fn).get(x.segs[0]) ?? []) out.push(...this.into(fn, init, depth + 1, seen));
+        // The binding this use names (Rust's scopes and shadowing), and the value it is bound from.
+        const binding = bodyBindings(fn.facts).resolved.get(x);
+        if (!binding?.origin || seen.has(binding)) return;
+        seen.add(binding);
+        out.push(...this.into(fn, binding.origin, depth + 1, seen));
       } else if (x.k === 'call' || x.k === 'method') {
         const targets = x.k === 'call' ? this.crate.resolveCall(x, fn) : this.crate.resolveMethod(x, fn);
         for (const t of targets) out.push(...this.madeIn(t, depth + 1, seen));
@@ -570,7 +562,7 @@ class AllocationFlow {
   }
 
   /** Sites in a function's body and in the crate functions it calls. */
-  private madeIn(fn: FnNode, depth: number, seen: Set<string>): AllocationSite[] {
+  private madeIn(fn: FnNode, depth: number, seen: Set<unknown>): AllocationSite[] {
     const key = `fn:${fn.id}`;
     if (depth > 4 || seen.has(key)) return [];
     seen.add(key);
@@ -579,27 +571,6 @@ class AllocationFlow {
     return out;
   }
 
-  /** Initializers of the `let` bindings of a function, by bound name. */
-  private letsOf(fn: FnNode): Map<string, Expr[]> {
-    const cached = this.lets.get(fn);
-    if (cached) return cached;
-    const map = new Map<string, Expr[]>();
-    this.lets.set(fn, map);
-    const add = (s: Stmt) => {
-      if (s.k !== 'let' || !s.init) return;
-      for (const b of s.pat.names) {
-        const list = map.get(b.name);
-        if (list) list.push(s.init);
-        else map.set(b.name, [s.init]);
-      }
-    };
-    if (fn.facts.body) {
-      walkExpr(fn.facts.body, (e) => {
-        if (e.k === 'block') e.stmts.forEach(add);
-      });
-    }
-    return map;
-  }
 }
 
 function mentionsStatic(e: Expr, st: StaticNode): boolean {

@@ -8,6 +8,7 @@ import type { DmaRule, RuleContext } from '../src/rule/api.js';
 import type { Location, RuleFinding } from '../src/rule/api.js';
 import type { Crate, FnNode, NType, OwnershipStep } from '../src/model/crate.js';
 import type { KernelApi } from '../src/model/kernel-api.js';
+import { bodyBindings, type Binding as ModelBinding, type BodyBindings } from '../src/model/bindings.js';
 import { kernelPredicates } from '../src/model/kernel-predicates.js';
 import { valueFlow } from '../src/model/value-flow.js';
 import { bodyNames, walkExpr } from '../src/model/walk.js';
@@ -569,7 +570,9 @@ class GuardFlow {
   private readonly crate: Crate;
   private readonly api: KernelApi;
   private readonly env: Map<string, NType>;
-  private readonly scopes: Map<string, Binding>[] = [];
+  /** Names resolved by the model (Rust's scopes and shadowing); this flow keeps what each binding holds. */
+  private readonly names: BodyBindings;
+  private readonly state = new Map<ModelBinding, Binding>();
   /** Guards held by locals of each scope: they end with the scope. */
   private readonly owned: Guard[][] = [];
   /** Temporary guards of each statement being evaluated: they end with the statement. */
@@ -586,12 +589,12 @@ class GuardFlow {
     this.crate = summaries.crate;
     this.api = this.crate.api;
     this.env = new Map(this.crate.env(fn));
+    this.names = bodyBindings(fn.facts);
   }
 
   run(): void {
     const body = this.fn.facts.body;
     if (!body) return;
-    this.scopes.push(new Map());
     this.owned.push([]);
     if (this.fn.facts.self) this.declareParam('self', this.summary?.param === 'self', this.fn.scope.selfType);
     this.fn.facts.params.forEach((p, i) => {
@@ -627,30 +630,30 @@ class GuardFlow {
 
   // -- scopes and guards ------------------------------------------------------------------------
 
-  private declare(name: string, b: Binding, type?: NType): void {
-    this.scopes[this.scopes.length - 1].set(name, b);
+  /** What a binding holds, from here on: a parameter by name, a pattern's name by where it is bound. */
+  private declare(name: string, b: Binding, type?: NType, at?: Span): void {
+    const binding = b.param
+      ? name === 'self' ? this.names.self : this.names.params.find((x) => x.name === name)
+      : this.names.all.find((x) => x.name === name && at !== undefined && x.span.line === at.line && x.span.col === at.col);
+    if (binding) this.state.set(binding, b);
     if (type) this.env.set(name, type);
   }
 
   private declarePattern(pat: Pat, b: Omit<Binding, 'param'>, type?: NType): void {
-    for (const n of pat.names) this.declare(n.name, { ...b, param: false }, type);
+    for (const n of pat.names) this.declare(n.name, { ...b, param: false }, type, n.span);
   }
 
-  private lookup(name: string): Binding | undefined {
-    for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const b = this.scopes[i].get(name);
-      if (b) return b;
-    }
-    return undefined;
+  /** What the binding a path names holds, if it is a local or parameter this flow has seen bound. */
+  private lookup(use: Expr): Binding | undefined {
+    const binding = this.names.resolved.get(use);
+    return binding ? this.state.get(binding) : undefined;
   }
 
   private enter(): void {
-    this.scopes.push(new Map());
     this.owned.push([]);
   }
 
   private leave(endLine: number): void {
-    this.scopes.pop();
     close(this.owned.pop() ?? [], endLine);
   }
 
@@ -697,7 +700,7 @@ class GuardFlow {
   private guardOf(e: Expr): Guard | undefined {
     switch (e.k) {
       case 'path':
-        return e.segs.length === 1 ? this.lookup(e.segs[0])?.guard : undefined;
+        return e.segs.length === 1 ? this.lookup(e)?.guard : undefined;
       case 'method':
         if (this.api.revocableAccess.guard.has(e.name) || this.api.revocableAccess.checked.has(e.name)) return this.accessGuard(e, 'temporary');
         return GUARD_PASS_METHODS.has(e.name) ? this.guardOf(e.recv) : undefined;
@@ -805,8 +808,9 @@ class GuardFlow {
 
   /** The address is stored through `target` (an assignment or a store method's receiver). */
   private store(target: Expr, t: Taint, span: Span): void {
-    const root = rootName(target);
-    const b = root ? this.lookup(root) : undefined;
+    const rootPath = rootOf(target);
+    const root = rootPath?.segs[rootPath.segs.length - 1];
+    const b = rootPath && rootPath.segs.length === 1 ? this.lookup(rootPath) : undefined;
     if (b && !b.param && !b.guard) {
       // A local (a collection, a cell, a descriptor being built): it carries the address on.
       b.taint ??= t;
@@ -867,7 +871,7 @@ class GuardFlow {
   private expr(e: Expr, inert = false): Taint | undefined {
     switch (e.k) {
       case 'path':
-        return e.segs.length === 1 ? this.lookup(e.segs[0])?.taint : undefined;
+        return e.segs.length === 1 ? this.lookup(e)?.taint : undefined;
       case 'lit':
         return undefined;
       case 'method':
@@ -1200,7 +1204,7 @@ class GuardFlow {
     if (e.target.k === 'index') this.expr(e.target.index, true);
     if (!t || inert) return;
     if (e.target.k === 'path' && e.target.segs.length === 1) {
-      const b = this.lookup(e.target.segs[0]);
+      const b = this.lookup(e.target);
       if (b) {
         b.taint = t;
         return;
@@ -1232,13 +1236,14 @@ function close(guards: Guard[], endLine: number): void {
 }
 
 /** The local or parameter a place expression starts from: `self` in `self.a.lock().b`. */
-function rootName(e: Expr): string | undefined {
+/** The path a place expression starts from: `queue` in `queue.descs[i].addr`. */
+function rootOf(e: Expr): Extract<Expr, { k: 'path' }> | undefined {
   let cur: Expr = e;
   for (let i = 0; i < 32; i++) {
     if (cur.k === 'field' || cur.k === 'index') cur = cur.recv;
     else if (cur.k === 'method') cur = cur.recv;
     else if (cur.k === 'unary' || cur.k === 'try') cur = cur.expr;
-    else if (cur.k === 'path') return cur.segs[cur.segs.length - 1];
+    else if (cur.k === 'path') return cur;
     else return undefined;
   }
   return undefined;

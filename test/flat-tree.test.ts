@@ -79,7 +79,8 @@ describe('flat tree', () => {
       expect(differences(file.text), file.name).toEqual([]);
       expect(differences(file.text, 'cursor'), `${file.name}, by cursor`).toEqual([]);
     }
-  });
+    // Every fixture twice, node by node: a hang guard, generous for a loaded machine.
+  }, 240_000);
 
   it('answers fields alike whatever order they are asked in', () => {
     // A field several children could hold by type is decided when first asked, and the answer

@@ -6,7 +6,11 @@ import { extractFacts } from '../src/facts/extract.js';
 import { groupCrates, type InputFile } from '../src/model/crate-graph.js';
 import { bodyBindings } from '../src/model/bindings.js';
 import { Crate, type FnNode, type NType } from '../src/model/crate.js';
+import type { Expr } from '../src/facts/ir.js';
 import { defaultApi } from '../src/model/kernel-api.js';
+import { kernelPredicates } from '../src/model/kernel-predicates.js';
+import { stopCovers, type AddressConsumer } from '../src/model/stops.js';
+import { forEachChild } from '../src/model/walk.js';
 
 const ROOT = path.resolve('/virtual/drivers/demo');
 
@@ -311,5 +315,54 @@ describe('facts', () => {
       [['a_rule'], 'because', 'own-line', 1],
       [['b', 'c'], 'both', 'trailing', 2],
     ]);
+  });
+});
+
+describe('kernel predicates and the stop model', () => {
+  const source = `
+use kernel::{clk::Clk, pci, prelude::*};
+const CTRL: usize = 0x10;
+struct Regs { bar: Devres<pci::Bar<0x100>> }
+struct Drv { bar: Devres<pci::Bar<0x100>>, clk: Clk, log: KVec<u8> }
+impl Drv {
+    fn go(&self, dev: &Device<Bound>) {
+        let io = self.bar.access(dev).unwrap();
+        io.write32(0, CTRL);
+        io.write32(0, self.reg(Q_BASE_LO));
+        regs::Ctrl::default().set_run(false).write(&io);
+        regs::Mbox0::default().set_value(1).write(&io, &E::ID);
+        regs::Status::update(&io, |r| r.set_busy(false));
+        io.write_reg(regs::Base::zeroed());
+        self.log.write(0u8);
+        self.clk.disable_unprepare();
+    }
+}
+`;
+  it('names the register of each write form, and a KVec write is no register write', () => {
+    const crate = crateOf({ 'demo.rs': source });
+    const go = fn(crate, 'Drv::go');
+    const is = kernelPredicates(crate);
+    const writes: string[] = [];
+    const visit = (e: Expr): void => {
+      const w = is.registerWrite(go, e);
+      if (w) writes.push(w.register ?? '?');
+      forEachChild(e, visit);
+    };
+    visit(go.facts.body!);
+    expect(writes).toEqual(['CTRL', 'Q_BASE_LO', 'Ctrl', 'Mbox0', 'Status', 'Base']);
+  });
+
+  it('covers a buffer with a stop only where it reaches the hardware that holds the address', () => {
+    const crate = crateOf({ 'demo.rs': source });
+    const go = fn(crate, 'Drv::go');
+    const reg = (register: string): AddressConsumer => ({ kind: 'register', register, fn: go, expr: go.facts.body! });
+    const addressRegisters = new Set(['FLUSH_ADDR', 'CMDQ_BASE']);
+    expect(stopCovers({ scope: 'register', register: 'FLUSH_ADDR', what: '' }, [reg('CMDQ_BASE')], addressRegisters)).toBe(false);
+    expect(stopCovers({ scope: 'register', register: 'CMDQ_BASE', what: '' }, [reg('CMDQ_BASE')], addressRegisters)).toBe(true);
+    expect(stopCovers({ scope: 'register', register: 'ENGINE_CTRL', what: '' }, [reg('CMDQ_BASE')], addressRegisters)).toBe(true);
+    expect(stopCovers({ scope: 'function', what: '' }, [reg('CMDQ_BASE')], addressRegisters)).toBe(true);
+    const chan: AddressConsumer = { kind: 'object', text: 'chan', method: 'attach', fn: go, expr: go.facts.body! };
+    expect(stopCovers({ scope: 'object', text: 'this.chan', what: '' }, [chan], addressRegisters)).toBe(true);
+    expect(stopCovers({ scope: 'object', text: 'this.other', what: '' }, [chan], addressRegisters)).toBe(false);
   });
 });

@@ -210,7 +210,7 @@ describe('human', () => {
         '   = help: allocate in probe() and keep the buffer in the driver data',
         '',
         'warning[dma_handle_escapes]: the DMA handle of `b` escapes the function',
-        ' --> drivers/foo/main.rs:7:37',
+        ' --> drivers/foo/main.rs:7:36', // columns in characters: the astral character counts once
         '  |',
         '7 |         let name = "dé𝔪a"; let b = dma_alloc(dev);',
         `  | ${' '.repeat(35)}${'^'.repeat(14)}`,
@@ -321,7 +321,7 @@ describe('short', () => {
         'drivers/foo/broken.rs:4:9: warning: could not parse this file; it was checked only partly',
         'x.rs: warning: cannot read',
         'drivers/foo/main.rs:6:12: error[coherent_outside_probe]: coherent DMA allocation in `Reset::run`, which can run after the driver is unbound',
-        'drivers/foo/main.rs:7:37: warning[dma_handle_escapes]: the DMA handle of `b` escapes the function',
+        'drivers/foo/main.rs:7:36: warning[dma_handle_escapes]: the DMA handle of `b` escapes the function',
         'drivers/foo/ring buffer.rs:3:14: error[coherent_outside_probe]: coherent DMA allocation in `alloc_ring`',
         '',
       ].join('\n'),
@@ -418,7 +418,14 @@ describe('sarif', () => {
     expect(r0.shortDescription.text).toBe('coherent outside probe summary');
     expect(r0.fullDescription.text).toBe('Reports `coherent_outside_probe`.');
     expect(r0.helpUri).toBe(ruleDocUrl('coherent_outside_probe'));
-    expect(r0.properties.tags).toEqual(['dma', 'lifetime']);
+    // Code scanning ranks the rule as a security problem: a score and the CWE it is an instance of.
+    expect(r0.properties).toEqual({
+      tags: ['dma', 'lifetime', 'security', 'external/cwe/cwe-672'],
+      'security-severity': '5.5',
+      precision: 'high',
+      'problem.severity': 'error',
+    });
+    expect(driver.rules[1].properties).toEqual({ tags: ['dma', 'lifetime'] });
     expect(r0.help.markdown).toContain('## What it does');
     expect(r0.help.markdown).toContain('## Why is this bad');
     expect(r0.help.markdown).toContain(
@@ -753,25 +760,41 @@ function parseXml(xml: string): XmlElement {
 }
 
 describe('junit', () => {
-  it('is well-formed, counts cases and failures, and carries the rustc-style text', () => {
+  it('is well-formed, with one test case per finding and per notice, and the rustc-style text', () => {
     const xml = formatJunit(input([f2(), f1(), f3Suppressed(), f4()], {}, { notices: [NOTICE] }));
     const root = parseXml(xml);
     expect(root.name).toBe('testsuites');
     const suite = root.children[0]!;
     expect(suite.name).toBe('testsuite');
-    expect(suite.attrs).toMatchObject({ name: 'dmalint', tests: '3', failures: '2', errors: '1', time: '0.410' });
-    expect(suite.children.map((c) => c.attrs.name)).toEqual(['drivers/foo/broken.rs', MAIN, RING]);
-    const main = suite.children[1]!;
-    expect(main.attrs.classname).toBe(MAIN);
-    expect(main.children.map((c) => [c.name, c.attrs.type])).toEqual([
-      ['failure', 'coherent_outside_probe'],
-      ['failure', 'dma_handle_escapes'],
+    expect(suite.attrs).toMatchObject({ name: 'dmalint', tests: '4', failures: '3', errors: '1', time: '0.410' });
+    expect(suite.children.map((c) => c.attrs)).toEqual([
+      { classname: 'coherent_outside_probe', name: `${MAIN}:6`, file: MAIN, line: '6' },
+      { classname: 'dma_handle_escapes', name: `${MAIN}:7`, file: MAIN, line: '7' },
+      { classname: 'coherent_outside_probe', name: `${RING}:3`, file: RING, line: '3' },
+      { classname: 'dmalint.syntax-error', name: 'drivers/foo/broken.rs:4', file: 'drivers/foo/broken.rs', line: '4' },
     ]);
-    expect(main.children[0]!.attrs.message).toBe(
+    expect(suite.children.map((c) => c.children.map((x) => [x.name, x.attrs.type]))).toEqual([
+      [['failure', 'coherent_outside_probe']],
+      [['failure', 'dma_handle_escapes']],
+      [['failure', 'coherent_outside_probe']],
+      [['error', 'syntax-error']],
+    ]);
+    const first = suite.children[0]!.children[0]!;
+    expect(first.attrs.message).toBe(
       'error[coherent_outside_probe]: coherent DMA allocation in `Reset::run`, which can run after the driver is unbound',
     );
-    expect(main.children[0]!.text).toContain('  --> drivers/foo/main.rs:6:12\n   |\n6  |     let buf =');
-    expect(suite.children[0]!.children[0]).toMatchObject({ name: 'error', attrs: { type: 'syntax-error' } });
+    expect(first.text).toContain('  --> drivers/foo/main.rs:6:12\n   |\n6  |     let buf =');
+  });
+
+  it('lists the checked files without findings as passing test cases', () => {
+    const xml = formatJunit({ ...input([f1()]), files: [MAIN, 'drivers/foo/clean.rs', 'drivers/a.rs'] });
+    const suite = parseXml(xml).children[0]!;
+    expect(suite.attrs).toMatchObject({ tests: '3', failures: '1', errors: '0' });
+    expect(suite.children.map((c) => [c.attrs.classname, c.attrs.name, c.children.length])).toEqual([
+      ['coherent_outside_probe', `${MAIN}:6`, 1],
+      ['dmalint', 'drivers/a.rs', 0],
+      ['dmalint', 'drivers/foo/clean.rs', 0],
+    ]);
   });
 
   it('escapes markup and removes control characters', () => {
@@ -784,7 +807,7 @@ describe('junit', () => {
       notes: [],
     };
     const xml = formatJunit(input([nasty]));
-    expect(xml).toContain('classname="dir/&lt;&amp;&quot;&gt;.rs"');
+    expect(xml).toContain('file="dir/&lt;&amp;&quot;&gt;.rs"');
     expect(xml).toContain('message="error[coherent_outside_probe]: a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; end"');
     expect(xml).not.toContain('\u0001');
     const failure = parseXml(xml).children[0]!.children[0]!.children[0]!;

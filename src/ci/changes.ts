@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Finding, Location } from '../lint/types.js';
-import { changedLinesByFile, DiffError, parseUnifiedDiff, type ChangedLines } from './diff.js';
+import { changedLinesByFile, DiffError, parseUnifiedDiff, type ChangedLines, type FilePatch, type Hunk } from './diff.js';
 import { diffSince, GitError, repositoryRoot, requireRepositoryRoot, resolveCommit, untrackedFiles } from './git.js';
 import { UsageError } from '../lint/run.js';
 
@@ -66,7 +66,60 @@ export function changesFromDiff(file: string, cwd: string, gitStart: string, rea
   const patches = parseDiffOrThrow(text, name);
   if (patches.length === 0 && text.trim() !== '') throw new UsageError(`${name}: no unified diff found (expected \`---\`/\`+++\` file headers and \`@@\` hunks)`);
   const root = canonicalPath(repositoryRoot(gitStart) ?? cwd);
+  const unapplied = notAppliedAt(patches, root);
+  if (unapplied) {
+    throw new UsageError(
+      `the diff in ${name} is not applied here: ${unapplied} still has the lines it removes\n` +
+        `help: apply it first (\`git am\`, \`git apply\`), or check it before applying with \`dmalint patch ${file === '-' ? 'FILE' : file}\``,
+    );
+  }
   return { description: `the diff in ${name}`, root, files: keyByAbsolutePath(changedLinesByFile(patches), root) };
+}
+
+/** The lines a hunk expects before it (context and `-`) and after it (context and `+`), numbered. */
+function hunkSides(h: Hunk): { before: [number, string][]; after: [number, string][] } {
+  const before: [number, string][] = [];
+  const after: [number, string][] = [];
+  let oldLine = h.oldStart;
+  let newLine = h.newStart;
+  for (const b of h.body) {
+    if (b[0] !== '+') before.push([oldLine++, b.slice(1)]);
+    if (b[0] !== '-') after.push([newLine++, b.slice(1)]);
+  }
+  return { before, after };
+}
+
+function linesMatch(lines: readonly string[], expected: readonly [number, string][]): boolean {
+  return expected.every(([n, text]) => lines[n - 1] === text);
+}
+
+/**
+ * `file:line` when the diff is clearly not applied to the files under `root`: no hunk has its
+ * new lines where the diff puts them, and some hunk still has its old lines where they were.
+ * Only the last patch of each file is looked at (in a series, its line numbers are the final
+ * ones); new and missing files prove nothing either way.
+ */
+export function notAppliedAt(patches: readonly FilePatch[], root: string): string | undefined {
+  const last = new Map<string, FilePatch>();
+  for (const p of patches) if (p.newPath !== undefined && p.oldPath !== undefined) last.set(p.newPath, p);
+  let evidence: string | undefined;
+  for (const [file, p] of last) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.resolve(root, file), 'utf8');
+    } catch {
+      continue;
+    }
+    const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    for (const h of p.hunks) {
+      const { before, after } = hunkSides(h);
+      if (after.length > 0 && linesMatch(lines, after)) return undefined;
+      // Blank lines and braces may well be found again by chance; code with substance is not.
+      const substantial = before.some(([, t]) => t.trim().length > 3);
+      if (evidence === undefined && substantial && linesMatch(lines, before)) evidence = `${file}:${h.oldStart}`;
+    }
+  }
+  return evidence;
 }
 
 function parseDiffOrThrow(text: string, name: string) {

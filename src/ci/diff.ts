@@ -7,7 +7,7 @@ export interface Hunk {
   oldCount: number;
   newStart: number;
   newCount: number;
-  /** The hunk's body lines, first character kept (' ', '-', '+'); `\ No newline` markers dropped. */
+  /** The hunk's body lines with their first character (' ', '-', '+'); `\ No newline` markers dropped. */
   body: string[];
 }
 
@@ -113,7 +113,7 @@ export function parseUnifiedDiff(text: string): FilePatch[] {
         if (kind === ' ' || next === '') {
           oldLeft--;
           newLeft--;
-          hunk.body.push(' ');
+          hunk.body.push(next === '' ? ' ' : next);
         } else if (kind === '-') {
           oldLeft--;
           hunk.body.push(next);

@@ -1,6 +1,6 @@
 // The few git commands dmalint runs, without a shell, each with a clear error when git is
 // missing, the folder is not in a repository or a revision is unknown.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 export class GitError extends Error {
   constructor(message: string) {
@@ -12,15 +12,18 @@ export class GitError extends Error {
 /** Large enough for the diff of a whole kernel release. */
 const MAX_OUTPUT = 512 * 1024 * 1024;
 
-function git(args: string[], cwd: string): string {
+/** Messages are matched below only to choose wording; keep them in English. */
+const GIT_ENV = { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
+
+export function git(args: string[], cwd: string, input?: string): string {
   try {
     return execFileSync('git', args, {
       cwd,
       encoding: 'utf8',
       maxBuffer: MAX_OUTPUT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Messages are matched below only to choose wording; keep them in English.
-      env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' },
+      input,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: GIT_ENV,
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string; status?: number };
@@ -28,6 +31,16 @@ function git(args: string[], cwd: string): string {
     const detail = String(err.stderr ?? '').trim().split('\n')[0] || err.message;
     throw new GitError(`\`git ${args[0]}\` failed: ${detail}`);
   }
+}
+
+/**
+ * Runs git and hands back its exit status and both outputs, for commands whose failure is an
+ * answer to report (a patch that does not apply) rather than an error.
+ */
+export function gitResult(args: string[], cwd: string): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: MAX_OUTPUT, stdio: ['ignore', 'pipe', 'pipe'], env: GIT_ENV });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new GitError('git was not found on PATH');
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
 /** The top folder of the repository that holds `cwd`, or undefined outside a repository or without git. */

@@ -10,11 +10,13 @@ import { hasUncheckedInput, joinSourceTexts, lintPaths, UsageError } from '../li
 import type { Finding, FileNotice, LintResult, SourceTexts } from '../lint/types.js';
 import { apiWithConfig } from '../model/kernel-api.js';
 import { loadFormatter, loadGithubStepSummary } from '../report/load.js';
-import type { FormatName } from '../report/types.js';
+import type { FormatName, ReportInput } from '../report/types.js';
 import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
 import { createProgress } from './progress.js';
 import type { CiOptions } from '../ci/apply.js';
 import type { DriverGraph } from '../lint/graphs.js';
+import { repositoryRoot } from '../ci/git.js';
+import { gitIgnoredMatcher } from '../ci/gitignore.js';
 
 const require = createRequire(import.meta.url);
 
@@ -33,6 +35,16 @@ export interface CheckOptions extends CiOptions {
   cacheDir?: string;
   cache?: boolean;
   debug?: boolean;
+  /** `--no-respect-gitignore`: false. */
+  respectGitignore?: boolean;
+  /** Print the resolved configuration and where each value came from, and lint nothing. */
+  showSettings?: boolean;
+  /** Print counts per rule instead of the findings. */
+  statistics?: boolean;
+  /** Read the source from standard input and report it as this file. */
+  stdinFilename?: string;
+  /** The folder report paths are relative to (default: the git top level for CI formats). */
+  root?: string;
   /** `dmalint baseline`: write this baseline file instead of a report. */
   writeBaseline?: string;
 }
@@ -46,57 +58,45 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
   const cwd = process.cwd();
   try {
     const only = selectRules(opts.rule);
+    if (opts.showSettings) return await showSettings(paths, opts, cwd);
+    if (opts.statistics && !['human', 'short', 'json'].includes(opts.format)) throw new UsageError(`--statistics prints counts in the human, short or json format, not ${opts.format}`);
+    const stdin = await stdinInput(paths, opts);
+    if (stdin && opts.diff === '-') throw new UsageError('--diff - and --stdin-filename both read standard input; give the diff as a file');
+    const root = reportRoot(opts, cwd);
     if (opts.output) writable(opts.output, 'the report');
     if (opts.writeBaseline !== undefined) writable(opts.writeBaseline, 'the baseline');
     // Baselines and change sets load their code only when asked for.
     const usesCi = opts.baseline !== undefined || !!opts.updateBaseline || opts.diff !== undefined || opts.changedSince !== undefined || opts.writeBaseline !== undefined;
     const ciCode = usesCi ? await import('../ci/apply.js') : undefined;
-    const ci = ciCode?.prepareCi(opts, cwd, paths);
-    const groups = groupByConfig(paths, opts.config);
+    const ci = ciCode?.prepareCi(opts, cwd, stdin ? [stdin.name] : paths);
     const factsSource = await makeFactsSource(opts);
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
-    const merged: LintResult & { sources: SourceTexts } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: joinSourceTexts([]) };
-    const texts: SourceTexts[] = [];
-    const graphs: DriverGraph[] = [];
-    const started = performance.now();
+    let merged: LintResult & { sources: SourceTexts };
+    // Only the HTML report draws: the pictures' model is not built for other formats.
+    const graphs = opts.format === 'html' ? ([] as DriverGraph[]) : undefined;
     try {
-      for (const group of groups) {
-        const config = group.config;
-        const result = await lintPaths({
-          paths: group.paths,
-          cwd,
-          rules: RULES,
-          levels: config.rules,
-          api: apiWithConfig(config.api),
-          only,
-          filter: makePathFilter(config),
-          followSymlinks: opts.followSymlinks,
-          factsSource,
-          onProgress: (done, total) => progress.update(done, total),
-        });
-        merged.findings.push(...result.findings);
-        merged.notices.push(...result.notices);
-        merged.filesChecked += result.filesChecked;
-        texts.push(result.sources);
-        // Only the HTML report draws: the pictures' model is not built for other formats.
-        if (opts.format === 'html') graphs.push(...(await drawnDrivers(group.paths, cwd, config, opts, factsSource)));
-      }
-      merged.sources = joinSourceTexts(texts);
+      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore, graphs };
+      merged = stdin
+        ? await stdin.code.lintStdin(stdin.name, stdin.code.readStdin(), cwd, selection, factsSource)
+        : await lintSelection(paths, cwd, selection, factsSource, (done, total) => progress.update(done, total));
     } finally {
       progress.clear();
       await factsSource.close?.();
     }
-    merged.durationMs = performance.now() - started;
+    // A job pointed at the wrong folder must fail, not pass with nothing checked.
+    if (merged.filesChecked === 0 && merged.notices.length === 0) throw new UsageError(noRustFiles(paths));
     if (opts.writeBaseline !== undefined) return writeBaseline(opts.writeBaseline, merged, only, cwd, ciCode!.writeNewBaseline);
     const outcome = ciCode && ci ? ciCode.applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeFileAtomic) : undefined;
     const result: LintResult = outcome?.result ?? merged;
     const reported = { ...result, sources: merged.sources };
     const shown = opts.quiet ? quietResult(reported) : reported;
-    const formatReport = await loadFormatter(opts.format);
+    const formatReport = opts.statistics ? await loadStatistics(opts.format) : await loadFormatter(opts.format);
     const text = formatReport({
       result: shown,
       rules: allRuleMetas(),
       cwd,
+      root,
+      files: [...merged.sources.keys()],
       readSource: (file) => merged.sources.get(file) ?? readQuietly(path.resolve(cwd, file)),
       color: useColor(opts.color, !!opts.output),
       toolVersion: (require('../../../package.json') as { version: string }).version,
@@ -112,7 +112,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     if (opts.format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
       const githubStepSummary = await loadGithubStepSummary();
       fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, githubStepSummary({
-        result, rules: allRuleMetas(), cwd, readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
+        result, rules: allRuleMetas(), cwd, root, readSource: (f) => merged.sources.get(f), color: false, toolVersion: '',
       }));
     }
     return exitCode(result, opts);
@@ -124,6 +124,92 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     }
     throw e;
   }
+}
+
+/** Formats read by CI systems give paths relative to the repository, wherever dmalint ran. */
+const ROOTED_FORMATS = new Set<FormatName>(['sarif', 'gitlab', 'github', 'junit']);
+
+/** `--root`, else the git top level for CI formats, else the working folder. */
+function reportRoot(opts: Pick<CheckOptions, 'root' | 'format'>, cwd: string): string {
+  if (opts.root !== undefined) {
+    const root = path.resolve(cwd, opts.root);
+    if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--root ${opts.root}: no such folder`);
+    return root;
+  }
+  if (!ROOTED_FORMATS.has(opts.format)) return cwd;
+  return repositoryRoot(cwd) ?? cwd;
+}
+
+export interface SelectionOptions {
+  config?: string;
+  only?: Set<string>;
+  followSymlinks?: boolean;
+  /** Skip files git ignores while walking folders (default: true). */
+  respectGitignore?: boolean;
+  /** Collects the lifecycle pictures of the linted drivers here, without findings marked. */
+  graphs?: DriverGraph[];
+}
+
+/** Lints `paths` (relative to `cwd`), each group of them with the dmalint.toml that governs it. */
+export async function lintSelection(
+  paths: string[],
+  cwd: string,
+  opts: SelectionOptions,
+  factsSource: FactsSource,
+  onProgress?: (done: number, total: number) => void,
+): Promise<LintResult & { sources: SourceTexts }> {
+  const merged: LintResult & { sources: SourceTexts } = { findings: [], notices: [], filesChecked: 0, durationMs: 0, sources: joinSourceTexts([]) };
+  const texts: SourceTexts[] = [];
+  const started = performance.now();
+  // Only walked folders are filtered: named files are always linted, and need no git call.
+  const walks = paths.some((p) => fs.statSync(path.resolve(cwd, p), { throwIfNoEntry: false })?.isDirectory());
+  const ignored = opts.respectGitignore === false || !walks ? undefined : gitIgnoredMatcher(cwd);
+  for (const group of groupByConfig(paths, opts.config, cwd)) {
+    const config = group.config;
+    const configFilter = makePathFilter(config);
+    const inputs = {
+      paths: group.paths,
+      cwd,
+      api: apiWithConfig(config.api),
+      filter: ignored ? (abs: string) => configFilter(abs) && !ignored(abs) : configFilter,
+      followSymlinks: opts.followSymlinks,
+      factsSource,
+    };
+    const result = await lintPaths({ ...inputs, rules: RULES, levels: config.rules, only: opts.only, onProgress });
+    merged.findings.push(...result.findings);
+    merged.notices.push(...result.notices);
+    merged.filesChecked += result.filesChecked;
+    texts.push(result.sources);
+    if (opts.graphs) opts.graphs.push(...(await (await import('../lint/graphs.js')).driverGraphsForPaths(inputs, [])));
+  }
+  merged.sources = joinSourceTexts(texts);
+  merged.durationMs = performance.now() - started;
+  return merged;
+}
+
+async function showSettings(paths: string[], opts: CheckOptions, cwd: string): Promise<number> {
+  const { configSettings, runSettings } = await import('./settings.js');
+  const groups = groupByConfig(paths, opts.config, cwd).map((g) => configSettings(g.config, g.paths, cwd, opts.config));
+  process.stdout.write([...groups, runSettings(opts, cwd)].join('\n'));
+  return EXIT_OK;
+}
+
+async function loadStatistics(format: FormatName): Promise<(input: ReportInput) => string> {
+  const { formatStatistics } = await import('../report/statistics.js');
+  return (input) => formatStatistics(input, format as 'human' | 'short' | 'json');
+}
+
+/** With `-` or `--stdin-filename`: the name standard input stands for, and the code that reads it. */
+async function stdinInput(paths: string[], opts: CheckOptions): Promise<{ name: string; code: typeof import('./stdin.js') } | undefined> {
+  if (opts.stdinFilename === undefined && !paths.includes('-')) return undefined;
+  const code = await import('./stdin.js');
+  const name = code.stdinName(paths, opts.stdinFilename);
+  return name === undefined ? undefined : { name, code };
+}
+
+function noRustFiles(paths: string[]): string {
+  const list = paths.map((p) => `\`${p}\``).join(', ');
+  return `no Rust files to check in ${list}\nnote: dmalint checks \`.rs\` files; dmalint.toml's [files] include and exclude may leave some out`;
 }
 
 /** Fails before the run when `file` clearly cannot be written (no such folder, a folder). */
@@ -178,7 +264,7 @@ function writeBaseline(file: string, run: LintResult & { sources: SourceTexts },
   return EXIT_OK;
 }
 
-function selectRules(ids: string[] | undefined): Set<string> | undefined {
+export function selectRules(ids: string[] | undefined): Set<string> | undefined {
   if (!ids || ids.length === 0) return undefined;
   const known = new Set(RULES.map((r) => r.meta.id));
   for (const id of ids) {
@@ -191,14 +277,15 @@ function selectRules(ids: string[] | undefined): Set<string> | undefined {
 }
 
 /** Paths that share a dmalint.toml are linted together with it. */
-export function groupByConfig(paths: string[], explicit: string | undefined): { config: DmalintConfig; paths: string[] }[] {
+function groupByConfig(paths: string[], explicit: string | undefined, cwd: string): { config: DmalintConfig; paths: string[] }[] {
   const knownRules = allRuleMetas().map((m) => m.id);
   if (explicit) {
-    return [{ config: loadConfig({ explicitFile: explicit, startPath: paths[0] ?? '.', knownRules }), paths }];
+    return [{ config: loadConfig({ explicitFile: explicit, startPath: path.resolve(cwd, paths[0] ?? '.'), knownRules }), paths }];
   }
   const groups = new Map<string, { config: DmalintConfig; paths: string[] }>();
   for (const p of paths) {
-    const start = fs.existsSync(p) ? p : path.dirname(path.resolve(p));
+    const abs = path.resolve(cwd, p);
+    const start = fs.existsSync(abs) ? abs : path.dirname(abs);
     const key = findConfigFile(start) ?? '';
     if (!groups.has(key)) groups.set(key, { config: loadConfig({ startPath: start, knownRules }), paths: [] });
     groups.get(key)!.paths.push(p);
@@ -206,12 +293,7 @@ export function groupByConfig(paths: string[], explicit: string | undefined): { 
   return [...groups.values()];
 }
 
-async function drawnDrivers(paths: string[], cwd: string, config: DmalintConfig, opts: CheckOptions, factsSource: FactsSource): Promise<DriverGraph[]> {
-  const { driverGraphsForPaths } = await import('../lint/graphs.js');
-  return driverGraphsForPaths({ paths, cwd, api: apiWithConfig(config.api), filter: makePathFilter(config), followSymlinks: opts.followSymlinks, factsSource }, []);
-}
-
-async function makeFactsSource(opts: CheckOptions): Promise<FactsSource> {
+export async function makeFactsSource(opts: Pick<CheckOptions, 'jobs' | 'cacheDir' | 'cache'>): Promise<FactsSource> {
   return createFactsSource({ jobs: opts.jobs, cacheDir: opts.cacheDir, cache: opts.cache });
 }
 
@@ -223,7 +305,7 @@ function isFatalNotice(n: FileNotice): boolean {
   return hasUncheckedInput([n]);
 }
 
-function useColor(when: CheckOptions['color'], toFile: boolean): boolean {
+export function useColor(when: CheckOptions['color'], toFile: boolean): boolean {
   if (when === 'always') return true;
   if (when === 'never' || toFile) return false;
   if (process.env.NO_COLOR) return false;

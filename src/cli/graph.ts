@@ -1,17 +1,14 @@
 // `dmalint graph`: a picture of each driver's DMA lifecycle, in Mermaid, DOT or SVG.
 import * as path from 'node:path';
 import { ConfigError } from '../config/types.js';
-import { makePathFilter } from '../config/load.js';
-import { createFactsSource } from '../facts/source.js';
-import { driverGraphsForPaths, type DriverGraph } from '../lint/graphs.js';
-import { RULES } from '../lint/registry.js';
-import { lintPaths, UsageError } from '../lint/run.js';
-import { apiWithConfig } from '../model/kernel-api.js';
+import { graphFinding, type DriverGraph } from '../lint/graphs.js';
+import { UsageError } from '../lint/run.js';
+import { markFindings } from '../model/lifecycle-graph.js';
 import { toDot } from '../report/graph/dot.js';
 import { toMermaid } from '../report/graph/mermaid.js';
 import { driverPicture } from '../report/graph/picture.js';
 import { loadSvgRenderer, svgFile } from '../report/graph/svg.js';
-import { groupByConfig, EXIT_ERROR, EXIT_OK } from './check.js';
+import { EXIT_ERROR, EXIT_OK, lintSelection, makeFactsSource } from './check.js';
 import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
 
 export type GraphFormat = 'mermaid' | 'dot' | 'svg';
@@ -22,6 +19,7 @@ export interface GraphOptions {
   driver?: string;
   config?: string;
   followSymlinks?: boolean;
+  respectGitignore?: boolean;
   jobs?: number;
   cacheDir?: string;
   cache?: boolean;
@@ -32,15 +30,12 @@ export async function runGraph(paths: string[], opts: GraphOptions): Promise<num
   const cwd = process.cwd();
   try {
     if (opts.output) writable(opts.output);
-    const factsSource = await createFactsSource({ jobs: opts.jobs, cacheDir: opts.cacheDir, cache: opts.cache });
+    const factsSource = await makeFactsSource(opts);
     const graphs: DriverGraph[] = [];
     try {
-      for (const group of groupByConfig(paths, opts.config)) {
-        const common = { paths: group.paths, cwd, api: apiWithConfig(group.config.api), filter: makePathFilter(group.config), followSymlinks: opts.followSymlinks, factsSource };
-        const result = await lintPaths({ ...common, rules: RULES, levels: group.config.rules });
-        for (const n of result.notices) process.stderr.write(`warning: ${n.file}: ${n.message}\n`);
-        graphs.push(...(await driverGraphsForPaths(common, result.findings)));
-      }
+      const result = await lintSelection(paths, cwd, { config: opts.config, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore, graphs }, factsSource);
+      for (const n of result.notices) process.stderr.write(`warning: ${n.file}: ${n.message}\n`);
+      markFindings(graphs, result.findings.filter((f) => !f.suppression).map(graphFinding));
     } finally {
       await factsSource.close?.();
     }

@@ -42,7 +42,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--color <when>', 'colored output').choices(['auto', 'always', 'never']).default('auto'))
     .option('--exit-zero', 'exit 0 even when there are findings (errors reading input still exit 2)')
     .option('--include-suppressed', 'keep suppressed findings in SARIF and JSON output')
+    .option('--show-settings', 'print the configuration for the paths and where each value came from, then exit')
+    .option('--statistics', 'print how many findings each rule has instead of the findings')
+    .option('--stdin-filename <name>', 'with `-` as the path: read the source from standard input and report it as this file')
+    .option('--root <dir>', 'make SARIF, GitLab, GitHub and JUnit paths relative to this folder (default: the git top level)')
     .option('--follow-symlinks', 'follow symbolic links while walking folders')
+    .option('--no-respect-gitignore', 'also lint files that git ignores (.gitignore) inside the folders given')
     .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
     .option('--cache-dir <dir>', 'where to keep the facts cache')
     .option('--no-cache', 'do not read or write the facts cache')
@@ -65,6 +70,7 @@ export function buildProgram(): Command {
     .option('-d, --driver <name>', 'draw only the driver whose driver data type has this name')
     .option('-c, --config <file>', 'use this dmalint.toml instead of searching for one')
     .option('--follow-symlinks', 'follow symbolic links while walking folders')
+    .option('--no-respect-gitignore', 'also read files that git ignores (.gitignore) inside the folders given')
     .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
     .option('--cache-dir <dir>', 'where to keep the facts cache')
     .option('--no-cache', 'do not read or write the facts cache')
@@ -89,6 +95,26 @@ export function buildProgram(): Command {
       const { runCheck } = await import('./check.js');
       const { output, ...rest } = opts;
       process.exitCode = await runCheck(paths, { ...rest, format: 'human', color: 'never', writeBaseline: output, debug: program.opts().debug });
+    });
+
+  program
+    .command('patch')
+    .description('check what each patch of a series introduces, like checkpatch.pl (run inside the git tree it applies to)')
+    .argument('[files...]', 'patches from `git format-patch`, or an mbox of several')
+    .option('--git <range>', 'check the commits of this range (`A..B`, or one commit) instead of patch files')
+    .option('--rust-project <file>', 'take crate roots from this rust-project.json (default: the one at the top of the tree, if any)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'short', 'json', 'sarif']).default('human'))
+    .option('-o, --output <file>', 'write the report to a file (atomically) instead of standard output')
+    .option('-r, --rule <id>', 'run only this rule (repeat or separate with commas)', collect)
+    .option('-c, --config <file>', 'use this dmalint.toml instead of the one in the tree')
+    .addOption(new Option('--color <when>', 'colored output').choices(['auto', 'always', 'never']).default('auto'))
+    .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
+    .option('--cache-dir <dir>', 'where to keep the facts cache')
+    .option('--no-cache', 'do not read or write the facts cache')
+    .action(async (files: string[], opts) => {
+      (await import('./v8-tuning.js')).tuneForBatchRun();
+      const { runPatch } = await import('./patch.js');
+      process.exitCode = await runPatch(files, { ...opts, debug: program.opts().debug });
     });
 
   program

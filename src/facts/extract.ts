@@ -177,7 +177,7 @@ function walkItems(container: SyntaxNode, mod: string[], facts: FileFacts, ctx: 
   for (const node of container.namedChildren) {
     // An out-of-line `#[cfg(test)] mod tests;` is kept (marked) so that its file is known to
     // belong to the crate; every other test-only item is left out.
-    if (node.type.endsWith('_item') && isTestOnly(node) && !(node.type === 'mod_item' && !node.childForFieldName('body'))) continue;
+    if (node.type.endsWith('_item') && !node.type.endsWith('attribute_item') && isTestOnly(node) && !(node.type === 'mod_item' && !node.childForFieldName('body'))) continue;
     switch (node.type) {
       case 'function_item': {
         const fn = extractFn(node, mod, ctx);

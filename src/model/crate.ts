@@ -144,6 +144,7 @@ export class Crate {
   private lifecycles?: Map<FnNode, Lifecycle>;
   private readonly normalized = new WeakMap<TypeRef, Map<Scope, NType>>();
   private fnLookup?: FnLookup;
+  private dropsByType?: Map<string, FnNode[]>;
 
   constructor(
     files: CrateFiles,
@@ -291,6 +292,29 @@ export class Crate {
     if (!f) return undefined;
     const selfType: NType = { kind: 'path', name: s.name, path: [...s.modPath, s.name], args: [], local: s, text: s.name };
     return this.normalize(f.type, { file: s.file, mod: s.facts.mod, selfType });
+  }
+
+  /**
+   * The type of a field of a value of type `owner`, its generic parameters replaced by the
+   * owner's arguments: `hw: H` in an `Engine<MmioRegs>` is a `MmioRegs`.
+   */
+  fieldTypeIn(owner: NType, s: StructNode, field: string): NType | undefined {
+    const t = this.fieldType(s, field);
+    if (!t || owner.local !== s || owner.args.length === 0 || s.facts.generics.length === 0) return t;
+    const bound = new Map(s.facts.generics.map((g, i) => [g, owner.args[i]] as const).filter(([, a]) => !!a));
+    return substitute(t, bound);
+  }
+
+  /** Crate structs that implement one of the traits bounding a `dyn Trait`/`impl Trait` type. */
+  implementorsOf(t: NType): StructNode[] {
+    const bounds = traitBounds(t);
+    if (bounds.length === 0) return [];
+    const out: StructNode[] = [];
+    for (const impl of this.impls) {
+      const s = impl.traitName && bounds.includes(impl.traitName) ? this.structOf(impl.selfType) : undefined;
+      if (s && !out.includes(s)) out.push(s);
+    }
+    return out;
   }
 
   /** Sees through references, smart pointers, locks and revocable wrappers to the value type. */
@@ -696,9 +720,15 @@ export class Crate {
 
   /** `Drop::drop` and `PinnedDrop::drop` of a type. */
   dropFns(typeName: string): FnNode[] {
-    return this.impls
-      .filter((i) => i.selfType.name === typeName && (i.traitName === 'Drop' || i.traitName === 'PinnedDrop'))
-      .flatMap((i) => i.fns.filter((f) => f.name === 'drop'));
+    if (!this.dropsByType) {
+      // Asked for each allocation and each owner type: indexed once, not a scan of every impl.
+      this.dropsByType = new Map();
+      for (const i of this.impls) {
+        if (i.traitName !== 'Drop' && i.traitName !== 'PinnedDrop') continue;
+        for (const f of i.fns) if (f.name === 'drop') push(this.dropsByType, i.selfType.name, f);
+      }
+    }
+    return this.dropsByType.get(typeName) ?? [];
   }
 
   /** Whether a parameter type proves the device is bound (`&Device<Bound>`, `&pci::Device<Core>`). */
@@ -846,6 +876,17 @@ export class Crate {
     }
     return result;
   }
+}
+
+/** `t` with generic parameters (single-segment paths named in `bound`) replaced. */
+function substitute(t: NType, bound: ReadonlyMap<string, NType>, depth = 0): NType {
+  if (depth > 12) return t;
+  if (t.kind === 'path' && !t.local && t.path.length === 1 && t.args.length === 0) {
+    const hit = bound.get(t.name);
+    if (hit) return hit;
+  }
+  if (t.args.length === 0) return t;
+  return { ...t, args: t.args.map((a) => substitute(a, bound, depth + 1)) };
 }
 
 /** The traits bounding a `dyn Trait` or `impl Trait` type, also with extra bounds (`dyn Ops + Send`). */

@@ -4,6 +4,7 @@
 import type { Expr } from '../facts/ir.js';
 import { bodyBindings } from './bindings.js';
 import type { Crate, FnNode, NType } from './crate.js';
+import { defaultApi } from './kernel-api.js';
 import { calleeName } from './walk.js';
 
 /** A write that reaches the device's registers. */
@@ -32,6 +33,9 @@ const NO_DMA_TYPES = new Set([
   'AtomicBool', 'AtomicU8', 'AtomicU16', 'AtomicU32', 'AtomicU64', 'AtomicUsize', 'AtomicI32', 'AtomicI64', 'Atomic',
   'bool', 'u8', 'u16', 'u32', 'u64', 'usize', 'i32', 'i64', 'Cell', 'Completion', 'CondVar', 'Timer', 'HrTimer', 'Work', 'DelayedWork',
 ]);
+
+/** The kernel's own coherent types, before a config adds the crate's. */
+const KERNEL_COHERENT = defaultApi().coherentTypes;
 
 const cache = new WeakMap<Crate, KernelPredicates>();
 
@@ -78,6 +82,27 @@ export class KernelPredicates {
     return e.k === 'macro' && (this.api.logMacros.has(e.name) || this.api.inertMacros.has(e.name));
   }
 
+  /** `Type::ctor` when a call is a coherent allocation constructor of the kernel (or configured). */
+  coherentAllocation(fn: FnNode, call: Expr): string | undefined {
+    if (call.k !== 'call' || call.callee.k !== 'path' || call.callee.segs.length < 2) return undefined;
+    const segs = call.callee.segs;
+    const name = segs[segs.length - 1];
+    const ownerSegs = segs.slice(0, -1);
+    const owner = ownerSegs.length === 1 && ownerSegs[0] === 'Self' ? fn.scope.selfType : this.crate.normalize({ kind: 'path', path: ownerSegs, text: ownerSegs.join('::') }, fn.scope);
+    if (!owner || !this.isCoherentOwner(owner)) return undefined;
+    return this.api.allocationConstructors.get(owner.name)?.has(name) ? `${owner.name}::${name}` : undefined;
+  }
+
+  /**
+   * A crate type named like a kernel coherent type is a look-alike (or the kernel's abstraction
+   * itself, where these types are local); a type from another crate than the kernel is not one
+   * either. A crate type given in `allocation-constructors` is the crate's own DMA owner.
+   */
+  isCoherentOwner(t: NType): boolean {
+    if (t.local) return !KERNEL_COHERENT.has(t.name);
+    return t.path.length <= 1 || ['kernel', 'crate', 'super', 'self'].includes(t.path[0]);
+  }
+
   /** A type whose methods touch no DMA engine (a clock, a regulator, an IRQ registration, a counter). */
   isNoDmaType(t: NType | undefined): boolean {
     const inner = this.crate.peel(t);
@@ -118,7 +143,10 @@ export class KernelPredicates {
     if (e.k === 'method' && this.api.mmioWriteMethods.has(name) && !shared) return { expr: e, register: registerOfOffsetWrite(e) };
     if (!shared && !this.api.mmioWriteMethods.has(name)) return undefined;
     if (!this.touchesMmio(fn, e)) return undefined;
-    return { expr: e, register: registerOfTypedWrite(e) };
+    // `REG::default().set_x(v).write(bar, &E::ID)`: a generated register written at an
+    // instance's base; the register is the type at the root of the chain, not the base.
+    const instanced = e.k === 'method' && e.args.length === 2 && this.isMmio(this.valueType(fn, e.args[0]));
+    return { expr: e, register: instanced && e.k === 'method' ? chainRoot(e.recv) : registerOfTypedWrite(e) };
   }
 
   /** A CPU write into DMA memory (`ring.write(..)` on a coherent buffer). */

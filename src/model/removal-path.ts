@@ -32,9 +32,10 @@ export function removalSteps(crate: Crate, driver: DriverNode, steps: OwnershipS
   for (const [i, step] of steps.entries()) {
     const sharedAt = step.shared ? steps.slice(0, i).reverse().find((s) => crate.api.sharedOwnership.has(s.type.name) || isSharedWrapper(crate, s.type)) : undefined;
     for (const d of dropsOf(crate, step.struct)) add(d, step.struct, step.shared, sharedAt);
+    const owner = ownerTypeAt(driver, steps, i);
     for (const f of step.struct.facts.fields) {
       if (f.name === step.field) break;
-      const ft = crate.fieldType(step.struct, f.name);
+      const ft = crate.fieldTypeIn(owner, step.struct, f.name);
       for (const s of ft ? ownedStructs(crate, ft) : []) for (const d of dropsOf(crate, s)) add(d, s, step.shared, sharedAt);
     }
   }
@@ -51,7 +52,11 @@ export function dropsOf(crate: Crate, s: StructNode): FnNode[] {
   return crate.dropFns(s.name).filter((f) => !f.impl || !f.impl.selfType.local || f.impl.selfType.local === s);
 }
 
-/** Crate structs a value of type `t` owns outright, in drop order (a struct before its fields). */
+/**
+ * Crate structs a value of type `t` owns outright, in drop order (a struct before its fields):
+ * through generic crate types (`Engine<MmioRegs>` owns a `MmioRegs`) and trait objects (a
+ * `KBox<dyn Hal>` owns whichever crate type implements `Hal`).
+ */
 export function ownedStructs(crate: Crate, t: NType, depth = 0, seen = new Set<StructNode>()): StructNode[] {
   if (depth > 8 || t.kind === 'ref' || t.kind === 'ptr') return [];
   if (t.kind === 'path' && (crate.api.nonOwningWrappers.has(t.name) || crate.api.sharedOwnership.has(t.name))) return [];
@@ -60,10 +65,31 @@ export function ownedStructs(crate: Crate, t: NType, depth = 0, seen = new Set<S
     if (seen.has(s)) return [];
     seen.add(s);
     const fields = s.facts.fields.flatMap((f) => {
-      const ft = crate.fieldType(s, f.name);
+      const ft = crate.fieldTypeIn(t, s, f.name);
       return ft ? ownedStructs(crate, ft, depth + 1, seen) : [];
     });
     return [s, ...fields];
   }
+  if (t.kind === 'dyn' || t.kind === 'impl') return crate.implementorsOf(t).flatMap((impl) => ownedStructs(crate, structType(impl), depth + 1, seen));
   return t.args.flatMap((a) => ownedStructs(crate, a, depth + 1, seen));
+}
+
+function structType(s: StructNode): NType {
+  return { kind: 'path', name: s.name, path: [...s.modPath, s.name], args: [], local: s, text: s.name };
+}
+
+/** The type of the value that holds step `i`'s field: the driver data, or the local struct inside the previous field's type. */
+function ownerTypeAt(driver: DriverNode, steps: OwnershipStep[], i: number): NType {
+  const step = steps[i];
+  if (i === 0) return driver.dataType;
+  const find = (t: NType, depth: number): NType | undefined => {
+    if (t.local === step.struct) return t;
+    if (depth > 8) return undefined;
+    for (const a of t.args) {
+      const hit = find(a, depth + 1);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  return find(steps[i - 1].type, 0) ?? structType(step.struct);
 }

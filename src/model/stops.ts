@@ -172,7 +172,7 @@ function sameObject(c: Extract<AddressConsumer, { kind: 'object' }>, stop: Extra
 export function whyNotCovered(stop: Stop, consumers: readonly AddressConsumer[]): string {
   if (stop.scope === 'register') {
     const own = consumers.filter((c) => c.kind === 'register' && c.register).map((c) => `\`${(c as { register: string }).register}\``);
-    return `this write clears \`${stop.register}\`, the address register of another buffer; ${own.length > 0 ? `this buffer's address is in ${own.join(', ')}` : 'it does not stop the engine that holds this buffer\'s address'}`;
+    return `this write to \`${stop.register}\` only concerns the address register of another buffer; ${own.length > 0 ? `this buffer's address is in ${own.join(', ')}` : 'it does not stop the engine that holds this buffer\'s address'}`;
   }
   if (stop.scope === 'object') {
     const objects = consumers.filter((c) => c.kind === 'object').map((c) => `\`${(c as { text?: string; method: string }).text ?? 'an object'}\``);
@@ -212,7 +212,9 @@ export function addressExposures(flow: ValueFlow): Exposure[] {
         const sink = flow.addressSink(fn, e);
         if (sink) {
           const consumers = flow.addressSinks(fn, e).map((x) => addressConsumer(flow, x));
-          out.push({ fn, site: e, sink, consumer: addressConsumer(flow, sink), consumers, places: flow.placesOf(fn, e.recv) });
+          // Shown in reports: a register or an object says more than a descriptor or a field.
+          const consumer = consumers.find((c) => c.kind === 'register') ?? consumers.find((c) => c.kind === 'object') ?? addressConsumer(flow, sink);
+          out.push({ fn, site: e, sink: { fn: consumer.fn, expr: consumer.expr }, consumer, consumers, places: flow.placesOf(fn, e.recv) });
         }
       }
       forEachChild(e, visit);

@@ -180,7 +180,7 @@ export function lineFingerprints(input: ReportInput, sources: SourceCache): Map<
       text,
       occurrence,
       lineHash: `${sha256Hex(`${f.rule}\u0000${text}`).slice(0, 16)}:${occurrence}`,
-      full: sha256Hex(`${f.rule}\u0000${f.primary.file}\u0000${text}\u0000${occurrence}`),
+      full: sha256Hex(`${f.rule}\u0000${rootPath(input, f.primary.file)}\u0000${text}\u0000${occurrence}`),
     });
   }
   return out;
@@ -213,6 +213,15 @@ export function displayPath(file: string, cwd: string): string {
   return relativeToCwd(file, cwd) ?? toPosixPath(file);
 }
 
+/**
+ * `file` (as findings name it, relative to `cwd` or absolute) relative to the report's root, with
+ * forward slashes; absolute when it lies outside the root.
+ */
+export function rootPath(input: Pick<ReportInput, 'cwd' | 'root'>, file: string): string {
+  if (input.root === undefined || input.root === input.cwd) return displayPath(file, input.cwd);
+  return displayPath(path.resolve(input.cwd, file), input.root);
+}
+
 /** Joins the lines of a message with spaces, for one-line formats. */
 export function oneLine(text: string): string {
   return text.replace(/\s*(?:\r\n|\r|\n)\s*/g, ' ');
@@ -221,4 +230,23 @@ export function oneLine(text: string): string {
 /** The `file:line:col` of a location, or just the file. */
 export function positionText(file: string, span: { line: number; col: number } | undefined): string {
   return span ? `${file}:${span.line}:${span.col}` : file;
+}
+
+/**
+ * Spans count columns in UTF-16 code units (as LSP and SARIF do); rustc counts characters.
+ * The character column of `utf16Col` on `lineText`; unchanged when the line is unknown.
+ */
+export function characterColumn(lineText: string | undefined, utf16Col: number): number {
+  if (lineText === undefined || utf16Col <= 1) return utf16Col;
+  const prefix = lineText.slice(0, utf16Col - 1);
+  let chars = 0;
+  for (const _ of prefix) chars++;
+  // A column past the end of the line (an end of file) keeps its distance from the end.
+  return chars + 1 + (utf16Col - 1 - prefix.length);
+}
+
+/** `positionText` with the column counted in characters, as rustc and clippy print it. */
+export function charPositionText(file: string, span: { line: number; col: number } | undefined, sources: SourceCache | undefined): string {
+  if (!span || !sources) return positionText(file, span);
+  return `${file}:${span.line}:${characterColumn(sources.line(file, span.line), span.col)}`;
 }

@@ -2,10 +2,10 @@
 
 import type { FileNotice, Finding } from '../lint/types.js';
 import {
-  displayPath,
   levelWord,
   plural,
   reportedFindings,
+  rootPath,
   sortNotices,
   summarize,
   TOOL_NAME,
@@ -35,7 +35,7 @@ function command(name: string, props: [string, string | number | undefined][], m
   return `::${name}${list === '' ? '' : ` ${list}`}::${escapeData(message)}`;
 }
 
-function findingCommand(f: Finding, cwd: string): string {
+function findingCommand(f: Finding, input: ReportInput): string {
   const { span } = f.primary;
   // GitHub only honours columns when the annotation starts and ends on the same line.
   const sameLine = span.endLine === span.line;
@@ -43,7 +43,7 @@ function findingCommand(f: Finding, cwd: string): string {
   return command(
     levelWord(f.level),
     [
-      ['file', displayPath(f.primary.file, cwd)],
+      ['file', rootPath(input, f.primary.file)],
       ['line', span.line],
       ['endLine', span.endLine],
       ['col', sameLine ? span.col : undefined],
@@ -54,11 +54,11 @@ function findingCommand(f: Finding, cwd: string): string {
   );
 }
 
-function noticeCommand(n: FileNotice, cwd: string): string {
+function noticeCommand(n: FileNotice, input: ReportInput): string {
   return command(
     'warning',
     [
-      ['file', displayPath(n.file, cwd)],
+      ['file', rootPath(input, n.file)],
       ['line', n.span?.line],
       ['col', n.span?.col],
       ['title', `${TOOL_NAME}(${n.kind})`],
@@ -84,9 +84,9 @@ export function formatGithub(input: ReportInput): string {
 
   const lines: string[] = [];
   for (const f of findings) {
-    if (shownErrors.has(f) || shownWarnings.has(f)) lines.push(findingCommand(f, input.cwd));
+    if (shownErrors.has(f) || shownWarnings.has(f)) lines.push(findingCommand(f, input));
   }
-  for (const n of shownNotices) lines.push(noticeCommand(n, input.cwd));
+  for (const n of shownNotices) lines.push(noticeCommand(n, input));
 
   const moreErrors = errors.length - shownErrors.size;
   const moreWarnings = warnings.length - shownWarnings.size;
@@ -157,7 +157,7 @@ export function githubStepSummary(input: ReportInput): string {
 
     out.push('', '### Findings', '', '| Level | Rule | Location | Message |', '| --- | --- | --- | --- |');
     for (const f of findings.slice(0, STEP_SUMMARY_ROWS)) {
-      const where = `${displayPath(f.primary.file, input.cwd)}:${f.primary.span.line}`;
+      const where = `${rootPath(input, f.primary.file)}:${f.primary.span.line}`;
       out.push(`| ${levelWord(f.level)} | ${codeSpan(f.rule)} | ${codeSpan(where)} | ${tableCell(f.message)} |`);
     }
     if (findings.length > STEP_SUMMARY_ROWS) {
@@ -172,7 +172,7 @@ export function githubStepSummary(input: ReportInput): string {
   if (notices.length > 0) {
     out.push('', '### Files not fully checked', '');
     for (const n of notices.slice(0, STEP_SUMMARY_ROWS)) {
-      const where = n.span ? `${displayPath(n.file, input.cwd)}:${n.span.line}` : displayPath(n.file, input.cwd);
+      const where = n.span ? `${rootPath(input, n.file)}:${n.span.line}` : rootPath(input, n.file);
       out.push(`- ${codeSpan(where)}: ${tableCell(n.message)}`);
     }
     if (notices.length > STEP_SUMMARY_ROWS) out.push(`- ... and ${notices.length - STEP_SUMMARY_ROWS} more`);

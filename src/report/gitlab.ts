@@ -1,9 +1,9 @@
 // GitLab Code Quality report (a subset of the Code Climate issue format).
 
 import {
-  displayPath,
   lineFingerprints,
   reportedFindings,
+  rootPath,
   sha256Hex,
   sortNotices,
   sourceCache,
@@ -35,7 +35,7 @@ export function gitlabIssues(input: ReportInput): GitlabIssue[] {
     fingerprint: fingerprints.get(f)?.full ?? sha256Hex(`${f.rule}\u0000${f.primary.file}\u0000${f.message}`),
     severity: f.level === 'deny' ? 'major' : 'minor',
     location: {
-      path: displayPath(f.primary.file, input.cwd),
+      path: rootPath(input, f.primary.file),
       lines: { begin: f.primary.span.line, end: f.primary.span.endLine },
     },
     categories: ['Bug Risk'],
@@ -46,10 +46,10 @@ export function gitlabIssues(input: ReportInput): GitlabIssue[] {
     issues.push({
       description: n.message,
       check_name: `${TOOL_NAME}/${n.kind}`,
-      fingerprint: sha256Hex(`${n.kind}\u0000${n.file}\u0000${n.message}`),
+      fingerprint: sha256Hex(`${n.kind}\u0000${rootPath(input, n.file)}\u0000${n.message}`),
       severity: 'info',
       location: {
-        path: displayPath(n.file, input.cwd),
+        path: rootPath(input, n.file),
         lines: { begin: n.span?.line ?? 1, end: n.span?.endLine ?? n.span?.line ?? 1 },
       },
       categories: ['Bug Risk'],

@@ -3,7 +3,7 @@
 import type { FileNotice, Finding, Location } from '../lint/types.js';
 import {
   levelWord,
-  positionText,
+  charPositionText,
   reportedFindings,
   sortNotices,
   sourceCache,
@@ -187,7 +187,7 @@ function renderFrame(
   label: string | undefined,
 ): { lines: string[]; framed: boolean } {
   const pad = ' '.repeat(width);
-  const lines = [`${pad}${s.gutter('-->')} ${positionText(loc.file, loc.span)}`];
+  const lines = [`${pad}${s.gutter('-->')} ${charPositionText(loc.file, loc.span, sources)}`];
   const text = sources.line(loc.file, loc.span.line);
   if (text === undefined) return { lines, framed: false };
   const frame = frameLine(text, loc.span);
@@ -228,17 +228,17 @@ export function renderFinding(f: Finding, sources: SourceCache, color: boolean):
   for (const note of f.notes) tail.push(`${pad} ${s.gutter('=')} ${s.bold('note')}: ${note}`);
   if (f.help) tail.push(`${pad} ${s.gutter('=')} ${s.help('help')}: ${f.help}`);
   if (f.suppression) {
-    const at = positionText(f.suppression.location.file, f.suppression.location.span);
+    const at = charPositionText(f.suppression.location.file, f.suppression.location.span, sources);
     tail.push(`${pad} ${s.gutter('=')} ${s.bold('note')}: suppressed by \`dmalint-allow\` at ${at}: ${f.suppression.reason}`);
   }
   if (tail.length > 0) out.push(`${pad} ${bar}`, ...tail);
   return out;
 }
 
-export function renderNotice(n: FileNotice, color: boolean): string[] {
+export function renderNotice(n: FileNotice, color: boolean, sources?: SourceCache): string[] {
   const s = style(color);
   const pad = ' '.repeat(n.span ? digits(n.span.line) : 1);
-  return [`${s.level('warning', 'warning')}${s.bold(`: ${n.message}`)}`, `${pad}${s.gutter('-->')} ${positionText(n.file, n.span)}`];
+  return [`${s.level('warning', 'warning')}${s.bold(`: ${n.message}`)}`, `${pad}${s.gutter('-->')} ${charPositionText(n.file, n.span, sources)}`];
 }
 
 /** rustc-style report: notices, then findings in file order, then a summary line. */
@@ -246,7 +246,7 @@ export function formatHuman(input: ReportInput): string {
   const sources = sourceCache(input);
   const s = style(input.color);
   const blocks: string[][] = [];
-  for (const n of sortNotices(input.result.notices)) blocks.push(renderNotice(n, input.color));
+  for (const n of sortNotices(input.result.notices)) blocks.push(renderNotice(n, input.color, sources));
   for (const f of reportedFindings(input)) blocks.push(renderFinding(f, sources, input.color));
 
   const summary = summarize(input);

@@ -1,7 +1,7 @@
-// JUnit XML, for CI systems that show test reports: one test case per file with findings.
+// JUnit XML, for CI systems that show test reports: one test case per finding, one per clean file.
 
 import type { FileNotice, Finding } from '../lint/types.js';
-import { levelWord, oneLine, reportedFindings, sortNotices, sourceCache, TOOL_NAME } from './common.js';
+import { levelWord, oneLine, reportedFindings, rootPath, sortNotices, sourceCache, TOOL_NAME } from './common.js';
 import { renderFinding } from './human.js';
 import type { ReportInput } from './types.js';
 
@@ -29,61 +29,68 @@ function attrs(pairs: [string, string | number][]): string {
 }
 
 interface Case {
-  file: string;
-  findings: Finding[];
-  notices: FileNotice[];
+  attrs: [string, string | number][];
+  /** The `<failure>` or `<error>` element, or none for a passing test case. */
+  body?: string;
+  failed: boolean;
+  errored: boolean;
+}
+
+function findingCase(f: Finding, input: ReportInput, sources: ReturnType<typeof sourceCache>): Case {
+  const file = rootPath(input, f.primary.file);
+  const message = `${levelWord(f.level)}[${f.rule}]: ${oneLine(f.message)}`;
+  const text = renderFinding(f, sources, false).join('\n');
+  return {
+    attrs: [['classname', f.rule], ['name', `${file}:${f.primary.span.line}`], ['file', file], ['line', f.primary.span.line]],
+    body: `<failure${attrs([['message', message], ['type', f.rule]])}>${escapeXmlText(text)}</failure>`,
+    failed: true,
+    errored: false,
+  };
+}
+
+function noticeCase(n: FileNotice, input: ReportInput): Case {
+  const file = rootPath(input, n.file);
+  const where = n.span ? `${file}:${n.span.line}:${n.span.col}` : file;
+  const pairs: [string, string | number][] = [['classname', `${TOOL_NAME}.${n.kind}`], ['name', n.span ? `${file}:${n.span.line}` : file], ['file', file]];
+  if (n.span) pairs.push(['line', n.span.line]);
+  return {
+    attrs: pairs,
+    body: `<error${attrs([['message', oneLine(n.message)], ['type', n.kind]])}>${escapeXmlText(`${where}: ${n.message}`)}</error>`,
+    failed: false,
+    errored: true,
+  };
+}
+
+function cleanCase(file: string): Case {
+  return { attrs: [['classname', TOOL_NAME], ['name', file], ['file', file]], failed: false, errored: false };
 }
 
 /**
- * `<testsuites>` holding one `<testsuite name="dmalint">`; `tests` counts test cases and
- * `failures`/`errors` count the test cases that have a failure (finding) or an error (a file
- * notice). Each finding is a `<failure>` whose text is the rustc-style diagnostic.
+ * `<testsuites>` holding one `<testsuite name="dmalint">` with one test case per finding (the
+ * rule as `classname`, `path:line` as `name`, `file` and `line` attributes; a `<failure>` whose
+ * text is the rustc-style diagnostic), one per file notice (an `<error>`), and a passing test
+ * case per checked file with neither, so that CI dashboards count the clean files too. Jenkins
+ * and Azure DevOps show one failure per test case: no finding hides behind another.
  */
 export function formatJunit(input: ReportInput): string {
   const sources = sourceCache(input);
-  const cases = new Map<string, Case>();
-  const entry = (file: string): Case => {
-    let c = cases.get(file);
-    if (!c) {
-      c = { file, findings: [], notices: [] };
-      cases.set(file, c);
-    }
-    return c;
-  };
-  for (const f of reportedFindings(input, false)) entry(f.primary.file).findings.push(f);
-  for (const n of sortNotices(input.result.notices)) entry(n.file).notices.push(n);
+  const findings = reportedFindings(input, false);
+  const notices = sortNotices(input.result.notices);
+  const cases: Case[] = [...findings.map((f) => findingCase(f, input, sources)), ...notices.map((n) => noticeCase(n, input))];
+  const flagged = new Set([...findings.map((f) => rootPath(input, f.primary.file)), ...notices.map((n) => rootPath(input, n.file))]);
+  const clean = [...new Set((input.files ?? []).map((f) => rootPath(input, f)))].filter((f) => !flagged.has(f)).sort();
+  cases.push(...clean.map(cleanCase));
+  if (cases.length === 0) cases.push({ attrs: [['classname', TOOL_NAME], ['name', TOOL_NAME]], failed: false, errored: false });
 
-  const sorted = [...cases.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  const failures = sorted.filter((c) => c.findings.length > 0).length;
-  const errors = sorted.filter((c) => c.notices.length > 0).length;
-  const tests = Math.max(1, sorted.length);
   const time = (Math.max(0, input.result.durationMs) / 1000).toFixed(3);
-
-  const body: string[] = [];
-  if (sorted.length === 0) {
-    body.push(`    <testcase${attrs([['classname', TOOL_NAME], ['name', TOOL_NAME]])}/>`);
-  }
-  for (const c of sorted) {
-    body.push(`    <testcase${attrs([['classname', c.file], ['name', c.file]])}>`);
-    for (const f of c.findings) {
-      const message = `${levelWord(f.level)}[${f.rule}]: ${oneLine(f.message)}`;
-      const text = renderFinding(f, sources, false).join('\n');
-      body.push(`      <failure${attrs([['message', message], ['type', f.rule]])}>${escapeXmlText(text)}</failure>`);
-    }
-    for (const n of c.notices) {
-      const where = n.span ? `${n.file}:${n.span.line}:${n.span.col}` : n.file;
-      body.push(
-        `      <error${attrs([['message', oneLine(n.message)], ['type', n.kind]])}>${escapeXmlText(`${where}: ${n.message}`)}</error>`,
-      );
-    }
-    body.push('    </testcase>');
-  }
-
   const counts: [string, string | number][] = [
-    ['tests', tests],
-    ['failures', failures],
-    ['errors', errors],
+    ['tests', cases.length],
+    ['failures', cases.filter((c) => c.failed).length],
+    ['errors', cases.filter((c) => c.errored).length],
   ];
+  const body = cases.map((c) =>
+    c.body === undefined ? `    <testcase${attrs(c.attrs)}/>` : `    <testcase${attrs(c.attrs)}>\n      ${c.body}\n    </testcase>`,
+  );
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites${attrs([['name', TOOL_NAME], ...counts, ['time', time]])}>`,

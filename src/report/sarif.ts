@@ -1,6 +1,7 @@
 // SARIF 2.1.0 for code scanning (GitHub, GitLab, IDE viewers).
 
 import { ruleMarkdown, ruleText } from '../lint/explain.js';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FileNotice, Finding, Level, Location, RuleMeta } from '../lint/types.js';
 import { ruleDocUrl } from '../lint/types.js';
@@ -39,6 +40,32 @@ export function sarifLevel(level: Level): 'error' | 'warning' | 'none' {
 
 
 
+/**
+ * What GitHub code scanning needs to rank a rule as a security problem: a `security-severity`
+ * score (CVSS-like, 7.0 and up is high) and CWE tags. The device writing into memory the driver
+ * already freed is a use after free (CWE-416); DMA set up or kept after the device was released
+ * is an operation on a released resource (CWE-672).
+ */
+export const RULE_SECURITY: Readonly<Record<string, { cwe: number[]; securitySeverity: string }>> = {
+  dma_free_without_quiesce: { cwe: [416], securitySeverity: '8.1' },
+  revocable_dma_addr: { cwe: [416, 672], securitySeverity: '7.5' },
+  coherent_outside_probe: { cwe: [672], securitySeverity: '5.5' },
+};
+
+/** GitHub code scanning accepts at most this many results in one run. */
+export const SARIF_RESULTS_LIMIT = 25_000;
+
+function ruleProperties(meta: RuleMeta): Json {
+  const security = RULE_SECURITY[meta.id];
+  if (!security) return { tags: [...meta.tags] };
+  return {
+    tags: [...meta.tags, 'security', ...security.cwe.map((n) => `external/cwe/cwe-${n}`)],
+    'security-severity': security.securitySeverity,
+    precision: 'high',
+    'problem.severity': sarifLevel(meta.defaultLevel),
+  };
+}
+
 function ruleDescriptor(meta: RuleMeta): Json {
   return {
     id: meta.id,
@@ -49,7 +76,7 @@ function ruleDescriptor(meta: RuleMeta): Json {
     help: { text: ruleText(meta), markdown: ruleMarkdown(meta) },
     helpUri: ruleDocUrl(meta.id),
     defaultConfiguration: { level: sarifLevel(meta.defaultLevel) },
-    properties: { tags: [...meta.tags] },
+    properties: ruleProperties(meta),
   };
 }
 
@@ -67,16 +94,20 @@ export function directoryUri(dir: string): string {
   return href.endsWith('/') ? href : `${href}/`;
 }
 
-/** Relative to `%SRCROOT%` when the file is inside the working directory, else an absolute file URI. */
-export function artifactLocation(file: string, cwd: string): Json {
-  const rel = relativeToCwd(file, cwd);
+/**
+ * Relative to `%SRCROOT%` (the report's root) when the file is inside it, else an absolute file
+ * URI. `file` is as findings name it: relative to `cwd` or absolute.
+ */
+export function artifactLocation(file: string, cwd: string, root = cwd): Json {
+  const abs = path.resolve(cwd, file);
+  const rel = root === cwd ? relativeToCwd(file, cwd) : relativeToCwd(abs, root);
   if (rel !== undefined) return { uri: encodeUriPath(rel), uriBaseId: SRCROOT };
-  return { uri: pathToFileURL(file).href };
+  return { uri: pathToFileURL(abs).href };
 }
 
-function physicalLocation(loc: Location, cwd: string): Json {
+function physicalLocation(loc: Location, cwd: string, root: string): Json {
   return {
-    artifactLocation: artifactLocation(loc.file, cwd),
+    artifactLocation: artifactLocation(loc.file, cwd, root),
     region: {
       startLine: loc.span.line,
       startColumn: loc.span.col,
@@ -92,8 +123,8 @@ function messageText(f: Finding): string {
   return lines.join('\n');
 }
 
-function notification(n: FileNotice, cwd: string): Json {
-  const location: Json = { physicalLocation: { artifactLocation: artifactLocation(n.file, cwd) } };
+function notification(n: FileNotice, cwd: string, root: string): Json {
+  const location: Json = { physicalLocation: { artifactLocation: artifactLocation(n.file, cwd, root) } };
   if (n.span) {
     location.physicalLocation = {
       ...(location.physicalLocation as Json),
@@ -108,8 +139,37 @@ function notification(n: FileNotice, cwd: string): Json {
   };
 }
 
+/**
+ * The results a run keeps under GitHub's limit: errors before warnings, each in file order, so
+ * what is cut is the least severe.
+ */
+function withinLimit<T extends { level: string }>(results: T[]): { kept: T[]; dropped: number } {
+  if (results.length <= SARIF_RESULTS_LIMIT) return { kept: results, dropped: 0 };
+  const rank = (r: T) => (r.level === 'error' ? 0 : r.level === 'warning' ? 1 : 2);
+  const kept = results
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i)
+    .slice(0, SARIF_RESULTS_LIMIT)
+    .sort((a, b) => a.i - b.i)
+    .map((x) => x.r);
+  return { kept, dropped: results.length - SARIF_RESULTS_LIMIT };
+}
+
+function droppedNote(dropped: number): Json {
+  return {
+    level: 'warning',
+    descriptor: { id: 'results-limit' },
+    message: {
+      text:
+        `${dropped} more ${dropped === 1 ? 'result was' : 'results were'} left out: code scanning accepts at most ` +
+        `${SARIF_RESULTS_LIMIT} results per run (errors are kept first); run \`dmalint check\` to see them all`,
+    },
+  };
+}
+
 export function sarifLog(input: ReportInput): Json {
   const { cwd } = input;
+  const root = input.root ?? cwd;
   const fingerprints = lineFingerprints(input, sourceCache(input));
 
   const rules: Json[] = [];
@@ -120,7 +180,7 @@ export function sarifLog(input: ReportInput): Json {
     rules.push(ruleDescriptor(meta));
   }
 
-  const results = reportedFindings(input).map((f): Json => {
+  const all = reportedFindings(input).map((f): Json & { level: string } => {
     let index = ruleIndex.get(f.rule);
     if (index === undefined) {
       // A finding of a rule without metadata still needs a descriptor for ruleIndex.
@@ -133,19 +193,22 @@ export function sarifLog(input: ReportInput): Json {
       ruleIndex: index,
       level: levelWord(f.level),
       message: { text: messageText(f) },
-      locations: [{ physicalLocation: physicalLocation(f.primary, cwd) }],
+      locations: [{ physicalLocation: physicalLocation(f.primary, cwd, root) }],
     };
     if (f.related.length > 0) {
       result.relatedLocations = f.related.map((r, i) => ({
         id: i + 1,
-        physicalLocation: physicalLocation(r, cwd),
+        physicalLocation: physicalLocation(r, cwd, root),
         message: { text: r.message ?? 'related location' },
       }));
     }
     result.partialFingerprints = { primaryLocationLineHash: fingerprints.get(f)?.lineHash ?? '' };
     if (f.suppression) result.suppressions = [{ kind: 'inSource', justification: f.suppression.reason }];
-    return result;
+    return result as Json & { level: string };
   });
+  const { kept: results, dropped } = withinLimit(all);
+  const notifications = sortNotices(input.result.notices).map((n) => notification(n, cwd, root));
+  if (dropped > 0) notifications.push(droppedNote(dropped));
 
   return {
     $schema: SARIF_SCHEMA_URI,
@@ -162,12 +225,12 @@ export function sarifLog(input: ReportInput): Json {
           },
         },
         automationDetails: { id: SARIF_AUTOMATION_ID },
-        originalUriBaseIds: { [SRCROOT]: { uri: directoryUri(cwd) } },
+        originalUriBaseIds: { [SRCROOT]: { uri: directoryUri(root) } },
         columnKind: 'utf16CodeUnits',
         invocations: [
           {
             executionSuccessful: true,
-            toolExecutionNotifications: sortNotices(input.result.notices).map((n) => notification(n, cwd)),
+            toolExecutionNotifications: notifications,
           },
         ],
         results,

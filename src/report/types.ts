@@ -13,6 +13,13 @@ export interface ReportInput {
   readSource(file: string): string | undefined;
   color: boolean;
   toolVersion: string;
+  /**
+   * The folder CI formats (SARIF, GitLab, GitHub, JUnit) give paths relative to: the repository
+   * root, so that paths and fingerprints do not depend on the folder dmalint ran from. Default: `cwd`.
+   */
+  root?: string;
+  /** Every checked file (as findings name them), for formats that list clean files too. */
+  files?: string[];
   /** Include suppressed findings (SARIF `suppressions`); other formats skip them. */
   includeSuppressed?: boolean;
   /** The lifecycle pictures of the linted drivers, without findings marked (formats that draw). */

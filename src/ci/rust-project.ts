@@ -1,0 +1,52 @@
+// rust-project.json, which `make rust-analyzer` writes for a kernel tree: it names every crate's
+// root module, so dmalint knows where each kernel crate and Rust module starts.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+interface RustProjectCrate {
+  root_module?: unknown;
+  cfg?: unknown;
+}
+
+export interface RustProjectCrateInfo {
+  /** The folder of the crate's root module, relative to the tree root, with `/`. */
+  folder: string;
+  /** The `cfg`s rust-analyzer passes for the crate (`CONFIG_PCI`, `feature="x"`). */
+  cfg: string[];
+}
+
+/** Crates of `<root>/rust-project.json` (or `file`) that lie inside `root`; empty when there is none or it cannot be read. */
+export function rustProjectCrates(root: string, file = path.join(root, 'rust-project.json')): RustProjectCrateInfo[] {
+  let doc: { crates?: unknown };
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { crates?: unknown };
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(doc.crates)) return [];
+  const realRoot = realPath(root);
+  const base = path.dirname(path.resolve(file));
+  const out: RustProjectCrateInfo[] = [];
+  for (const crate of doc.crates as RustProjectCrate[]) {
+    if (!crate || typeof crate.root_module !== 'string') continue;
+    const module = realPath(path.resolve(base, crate.root_module));
+    const rel = path.relative(realRoot, path.dirname(module));
+    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    const cfg = Array.isArray(crate.cfg) ? crate.cfg.filter((c): c is string => typeof c === 'string') : [];
+    out.push({ folder: rel === '' ? '.' : rel.split(path.sep).join('/'), cfg });
+  }
+  return out;
+}
+
+/** The crate root folders of rust-project.json, for choosing what to lint for a changed file. */
+export function rustProjectCrateRoots(root: string, file?: string): string[] {
+  return [...new Set(rustProjectCrates(root, file).map((c) => c.folder))];
+}
+
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
