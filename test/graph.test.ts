@@ -232,8 +232,10 @@ describe('lifecycle picture: Drop impls and work items', () => {
   });
 });
 
+const dir0 = 'fixtures/drivers/netx_sriov';
+
 describe('dmalint graph', () => {
-  const dir = 'fixtures/drivers/netx_sriov';
+  const dir = dir0;
 
   it('prints Mermaid by default, one picture per driver', () => {
     const r = runCli(['graph', dir]);
@@ -270,6 +272,16 @@ describe('dmalint graph', () => {
     const missing = runCli(['graph', 'no/such/dir']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error: no\/such\/dir: /);
+  });
+
+  it('still draws when a file cannot be read, names it and exits 2', () => {
+    const dir = tempTree({});
+    fs.cpSync(path.join(repo, dir0), path.join(dir, 'netx'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'netx', 'blob.rs'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1]));
+    const r = runCli(['graph', 'netx', '--format', 'dot'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^warning: netx\/blob.rs: /);
+    expect(r.stdout.match(/^digraph /gm)).toHaveLength(2);
   });
 
   it('rejects an unknown format', () => {

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { ConfigError } from '../config/types.js';
 import { graphFinding, type DriverGraph } from '../lint/graphs.js';
-import { UsageError } from '../lint/run.js';
+import { hasUncheckedInput, UsageError } from '../lint/run.js';
 import { markFindings } from '../model/lifecycle-graph.js';
 import { toDot } from '../report/graph/dot.js';
 import { toMermaid } from '../report/graph/mermaid.js';
@@ -32,9 +32,11 @@ export async function runGraph(paths: string[], opts: GraphOptions): Promise<num
     if (opts.output) writable(opts.output);
     const factsSource = await makeFactsSource(opts);
     const graphs: DriverGraph[] = [];
+    let unchecked = false;
     try {
       const result = await lintSelection(paths, cwd, { config: opts.config, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore, graphs }, factsSource);
       for (const n of result.notices) process.stderr.write(`warning: ${n.file}: ${n.message}\n`);
+      unchecked = hasUncheckedInput(result.notices);
       markFindings(graphs, result.findings.filter((f) => !f.suppression).map(graphFinding));
     } finally {
       await factsSource.close?.();
@@ -48,7 +50,8 @@ export async function runGraph(paths: string[], opts: GraphOptions): Promise<num
     const text = await draw(chosen, opts.format);
     if (opts.output) writeFileAtomic(opts.output, text);
     else process.stdout.write(text);
-    return EXIT_OK;
+    // As with check: a file that could not be read may be missing from the pictures.
+    return unchecked ? EXIT_ERROR : EXIT_OK;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError || e instanceof OutputError) {
       process.stderr.write(`error: ${e.message}\n`);
