@@ -15,6 +15,7 @@ import type { FormatName, ReportInput } from '../report/types.js';
 import { checkOutputPath, OutputError, writeOutputFile } from './output.js';
 import { createProgress } from './progress.js';
 import type { CiOptions } from '../ci/apply.js';
+import type { DriverGraph } from '../lint/graphs.js';
 import { repositoryRoot } from '../ci/git.js';
 import { gitIgnoredMatcher } from '../ci/gitignore.js';
 import { rustProjectCfgs } from '../ci/rust-project.js';
@@ -75,8 +76,10 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const factsSource = await makeFactsSource(opts);
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
     let merged: LintResult & { sources: SourceTexts };
+    // Only the HTML report draws: the pictures' model is not built for other formats.
+    const graphs = opts.format === 'html' ? ([] as DriverGraph[]) : undefined;
     try {
-      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore, rustProject: opts.rustProject };
+      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore, rustProject: opts.rustProject, graphs };
       merged = stdin
         ? await stdin.code.lintStdin(stdin.name, stdin.code.readStdin(), cwd, selection, factsSource)
         : await lintSelection(paths, cwd, selection, factsSource, (done, total) => progress.update(done, total));
@@ -102,6 +105,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
       color: useColor(opts.color, !!opts.output),
       toolVersion: (require('../../../package.json') as { version: string }).version,
       includeSuppressed: opts.includeSuppressed,
+      graphs,
     });
     // Baseline and diff notes follow the human report; they would break the other formats.
     const trailer = opts.quiet || !ciCode || !ci || !outcome ? '' : ciCode.ciTrailer(ci, outcome, cwd);
@@ -149,6 +153,8 @@ export interface SelectionOptions {
   respectGitignore?: boolean;
   /** rust-project.json to take each crate's cfgs from (default: the one at the top of the tree, if any). */
   rustProject?: string;
+  /** Collects the lifecycle pictures of the linted drivers here, without findings marked. */
+  graphs?: DriverGraph[];
 }
 
 /** Lints `paths` (relative to `cwd`), each group of them with the dmalint.toml that governs it. */
@@ -170,23 +176,21 @@ export async function lintSelection(
   for (const group of groupByConfig(paths, opts.config, cwd)) {
     const config = group.config;
     const configFilter = makePathFilter(config);
-    const result = await lintPaths({
+    const inputs = {
       paths: group.paths,
       cwd,
-      rules: RULES,
-      levels: config.rules,
       api: apiWithConfig(config.api),
-      only: opts.only,
-      filter: ignored ? (abs) => configFilter(abs) && !ignored(abs) : configFilter,
+      filter: ignored ? (abs: string) => configFilter(abs) && !ignored(abs) : configFilter,
       followSymlinks: opts.followSymlinks,
       factsSource,
       buildCfgs,
-      onProgress,
-    });
+    };
+    const result = await lintPaths({ ...inputs, rules: RULES, levels: config.rules, only: opts.only, onProgress });
     merged.findings.push(...result.findings);
     merged.notices.push(...result.notices);
     merged.filesChecked += result.filesChecked;
     texts.push(result.sources);
+    if (opts.graphs) opts.graphs.push(...(await (await import('../lint/graphs.js')).driverGraphsForPaths(inputs, [])));
   }
   merged.sources = joinSourceTexts(texts);
   merged.durationMs = performance.now() - started;
