@@ -9,7 +9,7 @@ import { toMermaid } from '../report/graph/mermaid.js';
 import { driverPicture } from '../report/graph/picture.js';
 import { loadSvgRenderer, svgFile } from '../report/graph/svg.js';
 import { EXIT_ERROR, EXIT_OK, lintSelection, makeFactsSource } from './check.js';
-import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
+import { checkOutputPath, OutputError, writeOutputFile } from './output.js';
 
 export type GraphFormat = 'mermaid' | 'dot' | 'svg';
 
@@ -48,7 +48,7 @@ export async function runGraph(paths: string[], opts: GraphOptions): Promise<num
       throw new UsageError(opts.driver ? `no driver \`${opts.driver}\` under ${where}${known ? `; drivers found: ${known}` : ''}` : `no bus driver (an \`impl Driver\` with \`probe\`) that uses the DMA API found under ${where}`);
     }
     const text = await draw(chosen, opts.format);
-    if (opts.output) writeFileAtomic(opts.output, text);
+    if (opts.output) writeOutputFile(opts.output, text);
     else process.stdout.write(text);
     // As with check: a file that could not be read may be missing from the pictures.
     return unchecked ? EXIT_ERROR : EXIT_OK;

@@ -61,7 +61,8 @@ export async function driverGraphCommand(args: unknown[], host: GraphCommandHost
 
 /** The pictures of the drivers in the crate that holds `file`, from the editor's texts. */
 function graphsOfCrate(project: Project, file: string): DriverGraph[] {
-  const dir = project.scopeDirFor(file);
+  // A scratch file outside any project is drawn on its own, from its folder.
+  const dir = project.scopeDirFor(file) ?? path.dirname(file);
   let config;
   try {
     config = loadConfig({ startPath: dir, knownRules: allRuleMetas().map((m) => m.id) });

@@ -2,7 +2,6 @@
 // else (diagnostics, quick fixes, hovers, config reload, the driver pictures) is the language
 // server's; the extension only shows the picture it returns in a panel.
 import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { nodeIsRecentEnough, resolveServerPath, serverLaunch, startFailure, type ServerLaunch } from './server-path';
