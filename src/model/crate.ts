@@ -91,6 +91,8 @@ interface FnLookup {
   /** Keyed `Type::method`. */
   methods: Map<string, FnNode[]>;
   traitImpls: Map<string, ImplNode[]>;
+  /** Methods that take `self`, by name, in the order of `fns`. */
+  selfMethods: Map<string, FnNode[]>;
 }
 
 export type DeviceState = 'bound' | 'unbound' | 'unknown';
@@ -573,8 +575,9 @@ export class Crate {
    */
   private lookup(): FnLookup {
     if (this.fnLookup) return this.fnLookup;
-    const l: FnLookup = { free: new Map(), methods: new Map(), traitImpls: new Map() };
+    const l: FnLookup = { free: new Map(), methods: new Map(), traitImpls: new Map(), selfMethods: new Map() };
     for (const f of this.fns) if (!f.impl) push(l.free, f.name, f);
+    for (const f of this.fns) if (f.impl && f.facts.self) push(l.selfMethods, f.name, f);
     for (const impl of this.impls) {
       for (const f of impl.fns) push(l.methods, `${impl.selfType.name}::${f.name}`, f);
       if (impl.traitName) push(l.traitImpls, impl.traitName, impl);
@@ -632,8 +635,8 @@ export class Crate {
     if (bounds.length > 0) return this.traitImplsOf(bounds, e.name);
     // Unknown receiver: a unique, distinctive method name in the crate.
     if (COMMON_METHODS.has(e.name)) return [];
-    const candidates = this.fns.filter((f) => f.impl && f.name === e.name && f.facts.self);
-    return candidates.length === 1 ? candidates : [];
+    const candidates = this.lookup().selfMethods.get(e.name) ?? [];
+    return candidates.length === 1 ? [...candidates] : [];
   }
 
   /** The crate's implementations of `method` for the given traits. */
