@@ -366,3 +366,23 @@ impl Drv {
     expect(stopCovers({ scope: 'object', text: 'this.other', what: '' }, [chan], addressRegisters)).toBe(false);
   });
 });
+
+describe('call graph kept per body', () => {
+  it('resolves an unedited body again when a declaration it depends on changes', () => {
+    const caller = `fn run(d: &Dev) -> u32 {\n    d.read()\n}\n`;
+    const make = (owner: string) => {
+      const callerFacts = extractFacts(caller);
+      const other = extractFacts(`struct Dev;\nstruct Other;\nimpl ${owner} {\n    fn read(&self) -> u32 { 1 }\n}\n`);
+      return { callerFacts, other };
+    };
+    const { callerFacts, other } = make('Dev');
+    const api = defaultApi();
+    const crate = (facts: typeof other) =>
+      new Crate({ root: { path: 'lib.rs', absPath: path.join(ROOT, 'lib.rs'), modPath: [], facts: callerFacts }, files: [{ path: 'lib.rs', absPath: path.join(ROOT, 'lib.rs'), modPath: [], facts: callerFacts }, { path: 'dev.rs', absPath: path.join(ROOT, 'dev.rs'), modPath: [], facts }] }, api);
+    const callees = (c: Crate) => c.callees(fn(c, 'run')).map((e) => e.to.label);
+    expect(callees(crate(other))).toEqual(['Dev::read']);
+    // The same body object (as the language server keeps it), another crate around it.
+    expect(callees(crate(make('Other').other))).toEqual([]);
+    expect(callees(crate(other))).toEqual(['Dev::read']);
+  });
+});
