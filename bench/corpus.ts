@@ -17,6 +17,8 @@ export interface CorpusOptions {
   seed: number;
   /** Names whose presence makes a crate DMA-relevant; filler must contain none of them. */
   mentionsDma: (text: string) => boolean;
+  /** Large DMA crates (as big GPU and network drivers are) written before the others. */
+  largeCrates?: number;
 }
 
 export interface CorpusManifest {
@@ -148,6 +150,34 @@ function relayout(rnd: Random, files: Map<string, string>, layout: number): Map<
   return out;
 }
 
+/** Modules of a large crate: about half of them use the DMA API, as in a GPU driver. */
+const LARGE_CRATE_MODULES = 36;
+/** Files of a large crate: its root and its modules. */
+export const LARGE_CRATE_FILES = LARGE_CRATE_MODULES + 1;
+
+/**
+ * A large driver crate: a root that declares many modules, every second one a variant of a
+ * single-file fixture (so it uses the DMA API) and the others ordinary register and helper code.
+ */
+function largeCrate(rnd: Random, cases: FixtureCase[], serial: number, firstVariant: number, apiNames: Set<string>): CrateFiles {
+  const singles = cases.filter((c) => c.files.size === 1);
+  const kind = rnd.pick(FILLER_KINDS);
+  const chip = chipName(rnd, serial);
+  const names = Array.from({ length: LARGE_CRATE_MODULES }, (_, i) => `${i % 2 === 0 ? 'engine' : 'hw'}${String(i).padStart(2, '0')}`);
+  const files = new Map<string, string>();
+  files.set(`${chip}.rs`, fillerRoot(rnd, chip, kind, names, fileSize(rnd)));
+  names.forEach((n, i) => {
+    if (i % 2 === 1) {
+      files.set(`${n}.rs`, fillerModule(rnd, chip, kind, fileSize(rnd)));
+      return;
+    }
+    const v = firstVariant + i / 2;
+    const variant = fixtureVariant(rnd, singles[(serial * LARGE_CRATE_MODULES + i) % singles.length], v, 0, apiNames);
+    files.set(`${n}.rs`, [...variant.files.values()][0]);
+  });
+  return { files, dma: true, subsystem: 'gpu' };
+}
+
 function fillerCrate(rnd: Random, serial: number): CrateFiles {
   const kind = rnd.pick(FILLER_KINDS);
   const chip = chipName(rnd, serial);
@@ -172,10 +202,15 @@ export function buildCorpus(options: CorpusOptions, apiNames: Set<string>): Corp
   const m: CorpusManifest = { files: 0, bytes: 0, crates: 0, dmaFiles: 0, dmaBytes: 0, dmaCrates: 0, fixtureCases: cases.length, digest: '', shards };
   const digest = createHash('sha256');
   let variants = 0;
+  let large = 0;
   while (m.files < options.minFiles || m.bytes < options.minBytes || m.crates % options.shards !== 0) {
     const wantDma = m.dmaFiles < options.dmaShare * (m.files + 1);
     let crate: CrateFiles;
-    if (wantDma) {
+    if (large < (options.largeCrates ?? 0)) {
+      crate = largeCrate(rnd, cases, m.crates, variants, apiNames);
+      variants += LARGE_CRATE_MODULES / 2;
+      large++;
+    } else if (wantDma) {
       const v = variants++;
       // Each fixture in turn; a fixture's successive copies cycle through the layouts.
       crate = fixtureVariant(rnd, cases[v % cases.length], v, Math.floor(v / cases.length), apiNames);

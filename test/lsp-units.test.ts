@@ -1,8 +1,7 @@
 // The language server's pure parts: position conversions and the edits of its code actions.
 import { describe, expect, it } from 'vitest';
 import { extractFacts } from '../src/facts/extract.js';
-import type { Finding } from '../src/lint/types.js';
-import { removeCommentEdit, splitLines, suppressionEdit, unbindEdit, unbindTarget, type LineEdit } from '../src/lsp/fixes.js';
+import { removeCommentEdit, splitLines, suppressionEdit, type LineEdit } from '../src/lsp/fixes.js';
 import { pointAt, spanToRange, treeEditFor } from '../src/lsp/positions.js';
 import { PassThrough } from 'node:stream';
 import { FramedMessageReader, MAX_MESSAGE_BYTES, describeOversized } from '../src/lsp/transport.js';
@@ -66,24 +65,6 @@ describe('suppression edits', () => {
   it('remove a comment that ends a line of code, keeping the code', () => {
     const t = `let n = 1;   // dmalint-allow(r): old\n`;
     expect(apply(t, removeCommentEdit({ line: 1, col: 14, endLine: 1, endCol: 38 }, splitLines(t)))).toBe('let n = 1;\n');
-  });
-});
-
-describe('unbind() skeleton', () => {
-  const finding = { rule: 'dma_free_without_quiesce', item: 'struct Dev' } as Finding;
-
-  it('goes into a one-line driver impl with the bus device type', () => {
-    const text = `struct Dev { ring: CoherentAllocation<u8> }\nimpl platform::Driver for Dev {}\n`;
-    const facts = extractFacts(text);
-    const target = unbindTarget(finding, [{ path: 'a.rs', facts }])!;
-    const out = apply(text, unbindEdit(target, splitLines(text)));
-    expect(out).toContain('impl platform::Driver for Dev {\n    fn unbind(dev: &platform::Device<Core>, this: Pin<&Self>) {\n');
-    expect(out.endsWith('    }\n}\n')).toBe(true);
-  });
-
-  it('is not offered when the impl has an unbind() or a remove()', () => {
-    const text = `impl pci::Driver for Dev {\n    fn remove(d: &pci::Device<Core>, this: Pin<&Self>) {}\n}\n`;
-    expect(unbindTarget(finding, [{ path: 'a.rs', facts: extractFacts(text) }])).toBeUndefined();
   });
 });
 

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RULES } from '../rules/index.js';
+import { MAX_ANALYZED_BYTES } from '../src/lint/read.js';
 import { lintPaths } from '../src/lint/run.js';
 import { apiWithConfig } from '../src/model/kernel-api.js';
 import { CLEAN_DRIVER, WORK_ITEM_BUG, runCli, tempTree } from './cli-helpers.js';
@@ -199,7 +200,7 @@ describe('encodings and line ends', () => {
 });
 
 describe('size and depth', () => {
-  it('a large generated file is linted (2 MB here; `npm run fuzz` lints 20 MB)', () => {
+  it('a large generated file is linted (2 MB here; `npm run fuzz` lints 8 MB)', () => {
     const dir = tempTree({ 'big.rs': `${generatedDriver(2 * 1000 * 1000)}\n${WORK_ITEM_BUG}` });
     const { code, report } = checkJson(['.'], dir);
     expect(report.notices).toEqual([]);
@@ -208,16 +209,23 @@ describe('size and depth', () => {
     expect(code).toBe(1);
   });
 
-  it('a file over the size limit is reported without being read, exit 2', () => {
+  it('files over the analysis limit are named without being read, exit 2, and the rest is checked', () => {
     const dir = tempTree({ 'refill.rs': WORK_ITEM_BUG });
-    // Sparse: 33 MiB on paper, nothing on disk.
-    const fd = fs.openSync(path.join(dir, 'huge.rs'), 'w');
-    fs.ftruncateSync(fd, 33 * 1024 * 1024);
-    fs.closeSync(fd);
-    const { code, report } = checkJson(['.'], dir);
-    expect(noticesOf(report, 'huge.rs')).toEqual([expect.objectContaining({ kind: 'too-large', message: expect.stringContaining('over the 32 MiB limit') })]);
+    // Sparse: on paper just over the limit and in the range that once crashed the run (17-32
+    // MiB of source gave facts too large for one string), nothing on disk.
+    for (const [name, size] of [['over.rs', MAX_ANALYZED_BYTES + 1], ['huge.rs', 20 * 1024 * 1024]] as const) {
+      const fd = fs.openSync(path.join(dir, name), 'w');
+      fs.ftruncateSync(fd, size);
+      fs.closeSync(fd);
+    }
+    const r = runCli(['check', '--no-cache', '--format', 'json', '.'], { cwd: dir });
+    const report = JSON.parse(r.stdout) as JsonReport;
+    expect(noticesOf(report, 'over.rs')).toEqual([expect.objectContaining({ kind: 'too-large', message: 'too large to analyze: 8.1 MiB, limit 8 MiB; not checked' })]);
+    expect(noticesOf(report, 'huge.rs')).toEqual([expect.objectContaining({ kind: 'too-large', message: 'too large to analyze: 20.0 MiB, limit 8 MiB; not checked' })]);
     expect(report.findings.map(where)).toEqual(['refill.rs:16:20: coherent_outside_probe']);
-    expect(code).toBe(2);
+    expect(r.code).toBe(2);
+    // Exit code 2 says why on standard error too, whatever the format.
+    expect(r.stderr).toBe('error: 2 files could not be checked (named in the report)\n');
   });
 
   it('a folder tree 1,000 levels deep is walked', () => {
@@ -243,12 +251,26 @@ describe('symbolic links', () => {
     return { dir, root };
   }
 
-  it('are not followed by default: a link out of the tree and a loop are skipped', () => {
+  it('are not followed by default: a link out of the tree and a loop are skipped, each named', () => {
     const { root } = linkedTree();
     const { code, report } = checkJson(['.'], root);
     expect(report.findings).toEqual([]);
-    expect(report.notices).toEqual([]);
+    expect(report.notices.map((n) => `${n.file}: ${n.kind}: ${n.message}`)).toEqual([
+      'ext: symlink: symbolic link to a folder not followed; its files are not checked (pass --follow-symlinks to check them)',
+      'self.rs: symlink: symbolic link not followed; not checked (pass --follow-symlinks to check it)',
+      'sub/up: symlink: symbolic link to a folder not followed; its files are not checked (pass --follow-symlinks to check them)',
+    ]);
     expect(report.summary.filesChecked).toBe(2);
+    // Skipping a link is what was asked for: the exit code stays that of the findings.
+    expect(code).toBe(0);
+  });
+
+  it('a link the config excludes, or one to something other than a folder or `.rs` file, is not named', () => {
+    const dir = tempTree({ 'ok.rs': CLEAN_DRIVER, 'notes.txt': 'x', 'vendor/x.rs': CLEAN_DRIVER, 'dmalint.toml': '[files]\nexclude = ["vendored"]\n' });
+    fs.symlinkSync('notes.txt', path.join(dir, 'notes-link.txt'));
+    fs.symlinkSync('vendor', path.join(dir, 'vendored'));
+    const { code, report } = checkJson(['.'], dir);
+    expect(report.notices).toEqual([]);
     expect(code).toBe(0);
   });
 

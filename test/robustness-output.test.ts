@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkOutputPath, OutputError, writeFileAtomic } from '../src/cli/output.js';
+import { checkOutputPath, OutputError, writeOutputFile } from '../src/cli/output.js';
 import { CLEAN_DRIVER, WORK_ITEM_BUG, cliPath, repo, runCli, tempTree } from './cli-helpers.js';
 
 const STACK_LINE = /^\s+at .*(\.js|\.ts|node:)/m;
@@ -84,17 +84,17 @@ describe('--output', () => {
   });
 });
 
-describe('writeFileAtomic', () => {
+describe('writeOutputFile', () => {
   it('a failed rename leaves the target as it was and no temporary file', () => {
     const dir = tempTree({ 'target/inside.txt': 'kept\n' });
-    expect(() => writeFileAtomic(path.join(dir, 'target'), 'new')).toThrow(OutputError);
-    expect(() => writeFileAtomic(path.join(dir, 'target'), 'new')).toThrow('it is a folder');
+    expect(() => writeOutputFile(path.join(dir, 'target'), 'new')).toThrow(OutputError);
+    expect(() => writeOutputFile(path.join(dir, 'target'), 'new')).toThrow('it is a folder');
     expect(files(dir)).toEqual(['target', path.join('target', 'inside.txt')]);
   });
 
   it('a missing folder is named', () => {
     const dir = tempTree({});
-    expect(() => writeFileAtomic(path.join(dir, 'gone', 'r.json'), '{}')).toThrow(`no such folder: ${path.join(dir, 'gone')}`);
+    expect(() => writeOutputFile(path.join(dir, 'gone', 'r.json'), '{}')).toThrow(`no such folder: ${path.join(dir, 'gone')}`);
     expect(() => checkOutputPath(path.join(dir, 'gone', 'r.json'))).toThrow(OutputError);
     expect(files(dir)).toEqual([]);
   });
@@ -107,11 +107,11 @@ describe('Ctrl-C', () => {
     // As in a run, a first write (the baseline) comes before the report. The child says when it
     // starts writing the report; the signal then arrives while that synchronous write runs.
     const script = [
-      `import { writeFileAtomic } from ${JSON.stringify(path.join(repo, 'dist', 'src', 'cli', 'output.js'))};`,
+      `import { writeOutputFile } from ${JSON.stringify(path.join(repo, 'dist', 'src', 'cli', 'output.js'))};`,
       `const text = 'x'.repeat(${size});`,
-      `writeFileAtomic('baseline.json', '{}');`,
+      `writeOutputFile('baseline.json', '{}');`,
       `process.stdout.write('writing\\n');`,
-      `writeFileAtomic('report.txt', text);`,
+      `writeOutputFile('report.txt', text);`,
       `setTimeout(() => console.log('still running'), 5000);`,
     ].join('\n');
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });

@@ -9,6 +9,7 @@ import type { DriverNode, NType, OwnershipStep } from '../../src/model/crate.js'
 import { removalSteps, type RemovalStep } from '../../src/model/removal-path.js';
 import { MAX_FLOW_DEPTH, valueFlow } from '../../src/model/value-flow.js';
 import type { DmaRule, Location, RuleContext, RuleFinding } from '../../src/rule/api.js';
+import { moveReleaseFix, stopFixes } from './fixes.js';
 import { addressExposures, consumerNote, removalEvents, stopCovers, whyNotCovered, type Exposure, type RemovalEvent } from '../../src/model/stops.js';
 
 const RULE_ID = 'dma_free_without_quiesce';
@@ -28,7 +29,7 @@ It then walks the removal path in the order the kernel runs it: \`Driver::unbind
 - a stop of the whole function: clearing bus mastering (\`clear_master\`), disabling the device, a function-level reset, or a function listed in \`quiesce-functions\`;
 - a register write (\`write8/16/32/64\`, \`try_write*\`, \`write_reg\`, a generated register's \`write(bar)\`, \`alter\`, \`update\`), unless it only writes the address register of *other* buffers: clearing the flush page's address register stops the flush page, not the firmware processor that was given three other buffers;
 - a call on the object the address was handed to whose name says it stops it (\`chan.halt()\` after \`chan.attach(addr)\`).
-Gating a clock, switching a regulator off, releasing an interrupt (\`free_irq\`, dropping an IRQ registration), resetting a counter or a flag stop no DMA engine and never count; each finding lists the teardown it saw and why it does not stop this buffer. A release is \`drop(x)\`, \`.take()\`, \`mem::take\`/\`mem::replace\`, \`clear()\`/\`truncate()\` of a collection that holds the buffers, \`revoke()\` or assigning \`None\`.`,
+Gating a clock, switching a regulator off, releasing an interrupt (\`free_irq\`, dropping an IRQ registration), writing an interrupt register (\`IRQ_MASK\`, \`INTR_ACK\`), resetting a counter or a flag stop no DMA engine and never count; each finding lists the teardown it saw and why it does not stop this buffer. A release is \`drop(x)\`, \`.take()\`, \`mem::take\`/\`mem::replace\`, \`clear()\`/\`truncate()\` of a collection that holds the buffers, \`revoke()\` or assigning \`None\`.`,
     whyBad: `A device is in one of three states. *No Driver*: no driver is bound. *Driver Attached*: from the start of \`probe()\` to the end of remove. *Zombie*: the driver was unbound but objects still hold references to the device or to driver data. Hardware that was given a DMA address keeps reading and writing that memory until the driver tells it to stop, whatever state the driver is in.
 
 On remove the kernel calls \`unbind()\` (with the device still bound, so \`bar.access(dev)\` works), then drops the driver data \`T\` (its \`Drop\`/\`PinnedDrop\` first, then its fields in declaration order), and last releases the device-managed (\`Devres\`) resources of the device. Dropping a coherent allocation calls \`dma_free_attrs\`; dropping an SG table unmaps it. A buffer in a \`Devres\` is freed at the latest in that final step, and a \`Devres\` field is freed when the driver data is dropped. If nothing stopped the engine before that, the device writes into memory the allocator has handed to someone else: a use-after-free done by hardware, invisible to the borrow checker and to KASAN, which shows up as random corruption long after the driver is gone.
@@ -118,7 +119,7 @@ quiesce-functions = ["park_rings"]
 \`\`\`
 
 To accept a finding, write \`// dmalint-allow(dma_free_without_quiesce): <reason>\` on the line before the reported field, at the end of that line, or before the struct.`,
-    limits: `- A register write counts as a stop unless the register it writes received another buffer's address and not this one's; what a control register does is not known: an \`unbind()\` whose only write masks interrupts is taken as a stop. Registers are told apart by the name of the offset constant or generated register type, so two names for one offset are two registers.
+    limits: `- A register write counts as a stop unless the register it writes received another buffer's address and not this one's; what a control register does is known only from its name: a register named for interrupts (\`IRQ\`, \`INT\`, \`INTR\`, \`MSI\`) is not a stop, any other register write is. Registers are told apart by the name of the offset constant or generated register type, so two names for one offset are two registers.
 - A function of the crate counts by what its body does, not by its name: \`fn reset_stats(&self)\` that only clears counters is not a stop. Functions listed in \`quiesce-functions\` count by name, for every buffer.
 - A call outside the crate counts by its name only on the object the address was handed to (or, when the address went to a register or memory, on an object whose type is not known to do no DMA); clocks, regulators, IRQ registrations, atomics and timers never count.
 - A \`.write(..)\` (and \`alter\`, \`update\`) is a register write only when its receiver or an argument is an MMIO handle (\`Bar\`, \`IoMem\`, ...): a \`write\` on a \`KVec\`, a file or the coherent buffer itself, and \`dma_write!\`, are CPU writes and stop nothing.
@@ -171,7 +172,8 @@ function check({ crate, api }: RuleContext): RuleFinding[] {
       if (verdict.kind === 'ok') continue;
       reported.add(outer.field);
       reportedBuffers.add(bufferKey(inner));
-      out.push(finding(driver, path.steps, exposed, steps, verdict, forBuffer.filter((e) => e.kind === 'no-stop')));
+      const fixes = verdict.kind === 'release-first' ? moveReleaseFix(verdict.release, verdict.stop) : verdict.kind === 'none' ? stopFixes(crate, driver, consumers) : [];
+      out.push({ ...finding(driver, path.steps, exposed, steps, verdict, forBuffer.filter((e) => e.kind === 'no-stop')), fixes });
     }
   }
   return out;

@@ -3,6 +3,7 @@
 // these options only choose which findings are reported.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MAX_BASELINE_BYTES, readOptionFile } from '../config/option-file.js';
 import { hasUncheckedInput, UsageError } from '../lint/run.js';
 import type { Finding, LintResult, SourceTexts } from '../lint/types.js';
 import { plural } from '../report/common.js';
@@ -133,7 +134,7 @@ export function writeNewBaseline(file: string, run: CheckedRun, cwd: string, wri
   let warning: string | undefined;
   if (fs.existsSync(abs)) {
     try {
-      const old = parseBaseline(fs.readFileSync(abs, 'utf8'), file);
+      const old = parseBaseline(readOptionFile(abs, { maxBytes: MAX_BASELINE_BYTES }), file);
       const inScope = scopeOf(run, cwd, dir);
       kept = old.entries.filter((e) => !inScope(e));
     } catch (e) {

@@ -2,6 +2,7 @@
 // contain line numbers, so that moving code or editing other lines does not make them new.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MAX_BASELINE_BYTES, readOptionFile } from '../config/option-file.js';
 import { UsageError } from '../lint/run.js';
 import type { Finding } from '../lint/types.js';
 import { normalizeLineText, sha256Hex, sortFindings, splitLines, toPosixPath } from '../report/common.js';
@@ -253,7 +254,7 @@ function checkEntry(raw: unknown, where: string): BaselineEntry {
 export function readBaseline(file: string): Baseline {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readOptionFile(file, { maxBytes: MAX_BASELINE_BYTES });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new BaselineError(`${file}: no such baseline file (create it with \`dmalint baseline\`)`);

@@ -2,6 +2,7 @@
 // touches them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MAX_DIFF_BYTES, readOptionFile } from '../config/option-file.js';
 import type { Finding, Location } from '../lint/types.js';
 import { changedLinesByFile, DiffError, parseUnifiedDiff, type ChangedLines, type FilePatch, type Hunk } from './diff.js';
 import { diffSince, GitError, repositoryRoot, requireRepositoryRoot, resolveCommit, untrackedFiles } from './git.js';
@@ -54,10 +55,10 @@ export function gitStartFolder(cwd: string, paths: readonly string[]): string {
  * Reads a unified diff (`-` for standard input). Its paths are relative to the top of the
  * repository that holds `gitStart`, or to `cwd` outside a repository (or without git).
  */
-export function changesFromDiff(file: string, cwd: string, gitStart: string, readStdin: () => string = () => fs.readFileSync(0, 'utf8')): ChangeSet {
+export function changesFromDiff(file: string, cwd: string, gitStart: string, readStdin: () => string = () => readOptionFile(0, { maxBytes: MAX_DIFF_BYTES })): ChangeSet {
   let text: string;
   try {
-    text = file === '-' ? readStdin() : fs.readFileSync(path.resolve(cwd, file), 'utf8');
+    text = file === '-' ? readStdin() : readOptionFile(path.resolve(cwd, file), { maxBytes: MAX_DIFF_BYTES, streams: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `${file}: no such diff file` : `${file === '-' ? 'standard input' : file}: cannot read the diff: ${(e as Error).message}`);

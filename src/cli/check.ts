@@ -5,17 +5,20 @@ import { createRequire } from 'node:module';
 import { loadConfig, makePathFilter, findConfigFile } from '../config/load.js';
 import { ConfigError, type DmalintConfig } from '../config/types.js';
 import { allRuleMetas, RULES, suggestRule } from '../lint/registry.js';
-import { createFactsSource, type FactsSource } from '../facts/source.js';
+import { CacheDirError } from '../facts/cache.js';
+import { createFactsSource, jobLimit, type FactsSource } from '../facts/source.js';
 import { hasUncheckedInput, joinSourceTexts, lintPaths, UsageError } from '../lint/run.js';
 import type { Finding, FileNotice, LintResult, SourceTexts } from '../lint/types.js';
 import { apiWithConfig } from '../model/kernel-api.js';
 import { loadFormatter, loadGithubStepSummary } from '../report/load.js';
 import type { FormatName, ReportInput } from '../report/types.js';
-import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
+import { checkOutputPath, OutputError, writeOutputFile } from './output.js';
 import { createProgress } from './progress.js';
 import type { CiOptions } from '../ci/apply.js';
+import type { DriverGraph } from '../lint/graphs.js';
 import { repositoryRoot } from '../ci/git.js';
 import { gitIgnoredMatcher } from '../ci/gitignore.js';
+import { rustProjectCfgs } from '../ci/rust-project.js';
 
 const require = createRequire(import.meta.url);
 
@@ -36,6 +39,8 @@ export interface CheckOptions extends CiOptions {
   debug?: boolean;
   /** `--no-respect-gitignore`: false. */
   respectGitignore?: boolean;
+  /** `--rust-project FILE`: the rust-project.json whose cfgs decide `#[cfg(CONFIG_..)]` items. */
+  rustProject?: string;
   /** Print the resolved configuration and where each value came from, and lint nothing. */
   showSettings?: boolean;
   /** Print counts per rule instead of the findings. */
@@ -71,8 +76,10 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     const factsSource = await makeFactsSource(opts);
     const progress = createProgress(process.stderr, { quiet: opts.quiet });
     let merged: LintResult & { sources: SourceTexts };
+    // Only the HTML report draws: the pictures' model is not built for other formats.
+    const graphs = opts.format === 'html' ? ([] as DriverGraph[]) : undefined;
     try {
-      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore };
+      const selection = { config: opts.config, only, followSymlinks: opts.followSymlinks, respectGitignore: opts.respectGitignore, rustProject: opts.rustProject, graphs };
       merged = stdin
         ? await stdin.code.lintStdin(stdin.name, stdin.code.readStdin(), cwd, selection, factsSource)
         : await lintSelection(paths, cwd, selection, factsSource, (done, total) => progress.update(done, total));
@@ -83,7 +90,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     // A job pointed at the wrong folder must fail, not pass with nothing checked.
     if (merged.filesChecked === 0 && merged.notices.length === 0) throw new UsageError(noRustFiles(paths));
     if (opts.writeBaseline !== undefined) return writeBaseline(opts.writeBaseline, merged, only, cwd, ciCode!.writeNewBaseline);
-    const outcome = ciCode && ci ? ciCode.applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeFileAtomic) : undefined;
+    const outcome = ciCode && ci ? ciCode.applyCi(ci, { result: merged, sources: merged.sources, only }, cwd, writeOutputFile) : undefined;
     const result: LintResult = outcome?.result ?? merged;
     const reported = { ...result, sources: merged.sources };
     const shown = opts.quiet ? quietResult(reported) : reported;
@@ -98,6 +105,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
       color: useColor(opts.color, !!opts.output),
       toolVersion: (require('../../../package.json') as { version: string }).version,
       includeSuppressed: opts.includeSuppressed,
+      graphs,
     });
     // Baseline and diff notes follow the human report; they would break the other formats.
     const trailer = opts.quiet || !ciCode || !ci || !outcome ? '' : ciCode.ciTrailer(ci, outcome, cwd);
@@ -105,6 +113,7 @@ export async function runCheck(paths: string[], opts: CheckOptions): Promise<num
     if (opts.output) writeReport(opts.output, inReport ? text + trailer : text, merged.sources, cwd);
     else process.stdout.write(inReport ? text + trailer : text);
     if (!inReport && trailer) process.stderr.write(trailer);
+    noteUncheckedInput(result.notices);
     if (opts.format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
       const githubStepSummary = await loadGithubStepSummary();
       fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, githubStepSummary({
@@ -142,6 +151,10 @@ export interface SelectionOptions {
   followSymlinks?: boolean;
   /** Skip files git ignores while walking folders (default: true). */
   respectGitignore?: boolean;
+  /** rust-project.json to take each crate's cfgs from (default: the one at the top of the tree, if any). */
+  rustProject?: string;
+  /** Collects the lifecycle pictures of the linted drivers here, without findings marked. */
+  graphs?: DriverGraph[];
 }
 
 /** Lints `paths` (relative to `cwd`), each group of them with the dmalint.toml that governs it. */
@@ -158,25 +171,26 @@ export async function lintSelection(
   // Only walked folders are filtered: named files are always linted, and need no git call.
   const walks = paths.some((p) => fs.statSync(path.resolve(cwd, p), { throwIfNoEntry: false })?.isDirectory());
   const ignored = opts.respectGitignore === false || !walks ? undefined : gitIgnoredMatcher(cwd);
+  const treeRoot = repositoryRoot(cwd) ?? cwd;
+  const buildCfgs = rustProjectCfgs(treeRoot, opts.rustProject ? path.resolve(cwd, opts.rustProject) : undefined);
   for (const group of groupByConfig(paths, opts.config, cwd)) {
     const config = group.config;
     const configFilter = makePathFilter(config);
-    const result = await lintPaths({
+    const inputs = {
       paths: group.paths,
       cwd,
-      rules: RULES,
-      levels: config.rules,
       api: apiWithConfig(config.api),
-      only: opts.only,
-      filter: ignored ? (abs) => configFilter(abs) && !ignored(abs) : configFilter,
+      filter: ignored ? (abs: string) => configFilter(abs) && !ignored(abs) : configFilter,
       followSymlinks: opts.followSymlinks,
       factsSource,
-      onProgress,
-    });
+      buildCfgs,
+    };
+    const result = await lintPaths({ ...inputs, rules: RULES, levels: config.rules, only: opts.only, onProgress });
     merged.findings.push(...result.findings);
     merged.notices.push(...result.notices);
     merged.filesChecked += result.filesChecked;
     texts.push(result.sources);
+    if (opts.graphs) opts.graphs.push(...(await (await import('../lint/graphs.js')).driverGraphsForPaths(inputs, [])));
   }
   merged.sources = joinSourceTexts(texts);
   merged.durationMs = performance.now() - started;
@@ -208,6 +222,16 @@ function noRustFiles(paths: string[]): string {
   return `no Rust files to check in ${list}\nnote: dmalint checks \`.rs\` files; dmalint.toml's [files] include and exclude may leave some out`;
 }
 
+/**
+ * Exit code 2 says why on standard error, where a CI log shows it even when the report goes to a
+ * file or into JSON: the report names each file, this line counts them.
+ */
+function noteUncheckedInput(notices: FileNotice[]): void {
+  const unchecked = new Set(notices.filter(isFatalNotice).map((n) => n.file)).size;
+  if (unchecked === 0) return;
+  process.stderr.write(`error: ${unchecked} ${unchecked === 1 ? 'file' : 'files'} could not be checked (named in the report)\n`);
+}
+
 /** Fails before the run when `file` clearly cannot be written (no such folder, a folder). */
 function writable(file: string, what: string): void {
   try {
@@ -226,11 +250,11 @@ function refuseLintedFile(file: string, linted: SourceTexts, cwd: string): void 
   }
 }
 
-/** `--output`: written whole (temporary file, then rename). */
+/** `--output`: written whole (see `writeOutputFile`). */
 function writeReport(file: string, text: string, linted: SourceTexts, cwd: string): void {
   refuseLintedFile(file, linted, cwd);
   try {
-    writeFileAtomic(file, text);
+    writeOutputFile(file, text);
   } catch (e) {
     if (e instanceof OutputError) throw new UsageError(`cannot write the report ${file}: ${e.message}`);
     throw e;
@@ -253,7 +277,7 @@ function writeBaseline(file: string, run: LintResult & { sources: SourceTexts },
     return EXIT_ERROR;
   }
   refuseLintedFile(file, run.sources, cwd);
-  const r = writeNewBaseline(file, { result: run, sources: run.sources, only }, cwd, writeFileAtomic);
+  const r = writeNewBaseline(file, { result: run, sources: run.sources, only }, cwd, writeOutputFile);
   if (r.warning) process.stderr.write(`warning: ${r.warning}\n`);
   const kept = r.kept > 0 ? ` (${r.kept} kept for files or rules not checked)` : '';
   process.stdout.write(`wrote ${r.entries} ${r.entries === 1 ? 'entry' : 'entries'} to ${file}${kept}\n`);
@@ -290,7 +314,17 @@ function groupByConfig(paths: string[], explicit: string | undefined, cwd: strin
 }
 
 export async function makeFactsSource(opts: Pick<CheckOptions, 'jobs' | 'cacheDir' | 'cache'>): Promise<FactsSource> {
-  return createFactsSource({ jobs: opts.jobs, cacheDir: opts.cacheDir, cache: opts.cache });
+  let jobs = opts.jobs;
+  if (jobs !== undefined && jobs > jobLimit()) {
+    process.stderr.write(`warning: --jobs ${jobs} is more than this machine can use; using ${jobLimit()}\n`);
+    jobs = jobLimit();
+  }
+  try {
+    return await createFactsSource({ jobs, cacheDir: opts.cacheDir, cache: opts.cache });
+  } catch (e) {
+    if (e instanceof CacheDirError) throw new UsageError(`cannot use the cache folder ${opts.cacheDir}: ${e.message} (pass another --cache-dir, or --no-cache)`);
+    throw e;
+  }
 }
 
 function quietResult<T extends LintResult>(r: T): T {

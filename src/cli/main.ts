@@ -3,6 +3,7 @@
 // `--help` must not pay for the parser and grammar.
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { guardStdout } from './output.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -33,7 +34,7 @@ export function buildProgram(): Command {
     .command('check')
     .description('lint the Rust files under the given paths (default: the current folder)')
     .argument('[paths...]', 'files or folders to lint', ['.'])
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'short', 'json', 'sarif', 'github', 'gitlab', 'junit']).default('human'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'short', 'json', 'sarif', 'github', 'gitlab', 'junit', 'html']).default('human'))
     .option('-o, --output <file>', 'write the report to a file (atomically) instead of standard output')
     .option('-r, --rule <id>', 'run only this rule (repeat or separate with commas)', collect)
     .option('-c, --config <file>', 'use this dmalint.toml instead of searching for one')
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'make SARIF, GitLab, GitHub and JUnit paths relative to this folder (default: the git top level)')
     .option('--follow-symlinks', 'follow symbolic links while walking folders')
     .option('--no-respect-gitignore', 'also lint files that git ignores (.gitignore) inside the folders given')
+    .option('--rust-project <file>', 'decide #[cfg(CONFIG_..)] items by the cfgs of this rust-project.json (default: the one at the top of the tree, if any)')
     .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
     .option('--cache-dir <dir>', 'where to keep the facts cache')
     .option('--no-cache', 'do not read or write the facts cache')
@@ -59,6 +61,24 @@ export function buildProgram(): Command {
       (await import('./v8-tuning.js')).tuneForBatchRun();
       const { runCheck } = await import('./check.js');
       process.exitCode = await runCheck(paths, { ...opts, debug: program.opts().debug });
+    });
+
+  program
+    .command('graph')
+    .description("draw each driver's DMA lifecycle: device states, buffers, where addresses go, the removal order")
+    .argument('[paths...]', 'files or folders of the driver crates', ['.'])
+    .addOption(new Option('-f, --format <format>', 'picture format').choices(['mermaid', 'dot', 'svg']).default('mermaid'))
+    .option('-o, --output <file>', 'write the picture to a file (atomically) instead of standard output')
+    .option('-d, --driver <name>', 'draw only the driver whose driver data type has this name')
+    .option('-c, --config <file>', 'use this dmalint.toml instead of searching for one')
+    .option('--follow-symlinks', 'follow symbolic links while walking folders')
+    .option('--no-respect-gitignore', 'also read files that git ignores (.gitignore) inside the folders given')
+    .option('-j, --jobs <n>', 'threads that parse, the main one included (default: number of CPUs)', positiveInt('--jobs'))
+    .option('--cache-dir <dir>', 'where to keep the facts cache')
+    .option('--no-cache', 'do not read or write the facts cache')
+    .action(async (paths: string[], opts) => {
+      const { runGraph } = await import('./graph.js');
+      process.exitCode = await runGraph(paths, { ...opts, debug: program.opts().debug });
     });
 
   program
@@ -134,16 +154,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-/**
- * A reader that stops early (`dmalint check | head`) closes the pipe: the rest of the report has
- * nowhere to go and is dropped. The exit code stays what the run decided, with no trace.
- */
-function ignoreClosedStdout(e: NodeJS.ErrnoException): void {
-  if (e.code !== 'EPIPE') throw e;
-}
-
 async function main(argv: string[]): Promise<void> {
-  process.stdout.on('error', ignoreClosedStdout);
+  guardStdout();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -13,7 +13,7 @@ import { hasUncheckedInput, joinSourceTexts, UsageError } from '../lint/run.js';
 import type { FileNotice } from '../lint/types.js';
 import { formatPatchReview, type PatchFormat, type PatchOutcome } from '../report/patch.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, lintSelection, makeFactsSource, selectRules, useColor } from './check.js';
-import { checkOutputPath, OutputError, writeFileAtomic } from './output.js';
+import { checkOutputPath, OutputError, writeOutputFile } from './output.js';
 
 const require = createRequire(import.meta.url);
 
@@ -57,7 +57,7 @@ export async function runPatch(files: string[], opts: PatchOptions): Promise<num
       color: useColor(opts.color, !!opts.output),
       toolVersion: (require('../../../package.json') as { version: string }).version,
     });
-    if (opts.output) writeFileAtomic(opts.output, text);
+    if (opts.output) writeOutputFile(opts.output, text);
     else process.stdout.write(text);
     if (outcomes.some((o) => hasUncheckedInput(o.notices))) return EXIT_ERROR;
     return outcomes.some((o) => o.findings.some((f) => f.level === 'deny')) ? EXIT_FINDINGS : EXIT_OK;

@@ -8,6 +8,7 @@ import type * as smolToml from 'smol-toml';
 import type { Level } from '../rule/api.js';
 import { ConfigError, type ApiConfig, type DmalintConfig } from './types.js';
 import { editDistance } from './edit-distance.js';
+import { MAX_CONFIG_BYTES, readOptionFile } from './option-file.js';
 
 // Loaded when first needed: most runs have no config file and no globs, and start-up counts.
 const require = createRequire(import.meta.url);
@@ -84,10 +85,8 @@ export function parseConfig(text: string, file: string, knownRules: string[]): D
     throw new ConfigError(file, `invalid TOML: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  let lines: Map<string, number> | undefined;
   const fail = (keyPath: string[], detail: string): never => {
-    lines ??= scanKeyLines(text);
-    throw new ConfigError(file, detail, lines.get(pathId(keyPath)), displayKey(keyPath));
+    throw new ConfigError(file, detail, findKeyLine(text, keyPath), displayKey(keyPath));
   };
 
   for (const [name, value] of Object.entries(doc)) {
@@ -150,6 +149,9 @@ function readFiles(table: Record<string, unknown>, config: DmalintConfig, fail: 
       if (glob.trim() === '') fail(key, `empty glob ${where}`);
       if (glob.startsWith('/') || /^[A-Za-z]:[\\/]/.test(glob)) {
         fail(key, `glob \`${glob}\` is absolute; globs are relative to the folder of ${CONFIG_FILE_NAME} ${where}`);
+      }
+      if (normalizeGlob(glob).split('/').includes('..')) {
+        fail(key, `glob \`${glob}\` reaches outside the folder of ${CONFIG_FILE_NAME}; globs match only files under it ${where}`);
       }
       try {
         picomatch(normalizeGlob(glob), { dot: true });
@@ -236,10 +238,6 @@ function closest(name: string, candidates: readonly string[]): string | undefine
   return bestDistance <= limit ? best : undefined;
 }
 
-function pathId(segments: string[]): string {
-  return segments.join('\u0000');
-}
-
 function displaySegment(s: string): string {
   return /^[A-Za-z0-9_-]+$/.test(s) ? s : JSON.stringify(s);
 }
@@ -249,21 +247,23 @@ function displayKey(segments: string[]): string {
 }
 
 /**
- * Lines (1-based) where each key path is first written: `[table]` headers, `a.b = ...` dotted
- * keys (every prefix is recorded) and keys of inline tables. Run on text smol-toml accepted, so
- * it can be lenient; it always advances, so it ends on any input.
+ * The line (1-based) where the key path `wanted` is first written: in a `[table]` header, an
+ * `a.b = ...` dotted key or a key of an inline table, as the path itself or as a prefix of a
+ * longer one. Run on text smol-toml accepted, so it can be lenient; it always advances, so it
+ * ends on any input. Paths are only ever compared on their first `wanted.length` segments, so a
+ * key of 50,000 segments costs no more than its text.
  */
-function scanKeyLines(text: string): Map<string, number> {
-  const out = new Map<string, number>();
+function findKeyLine(text: string, wanted: string[]): number | undefined {
+  const depth = wanted.length;
+  let found: number | undefined;
   const n = text.length;
   let i = 0;
   let line = 1;
 
+  /** The first `depth` segments of `a` followed by `b`. */
+  const head = (a: string[], b: string[]): string[] => [...a.slice(0, depth), ...b.slice(0, depth)].slice(0, depth);
   const record = (segments: string[], at: number) => {
-    for (let k = 1; k <= segments.length; k++) {
-      const id = pathId(segments.slice(0, k));
-      if (!out.has(id)) out.set(id, at);
-    }
+    if (found === undefined && segments.length >= depth && wanted.every((w, k) => segments[k] === w)) found = at;
   };
   const skipBlank = () => {
     while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
@@ -379,7 +379,7 @@ function scanKeyLines(text: string): Map<string, number> {
         const at = line;
         const key = readKey();
         if (key.length > 0) {
-          const full = prefix ? [...prefix, ...key] : undefined;
+          const full = prefix ? head(prefix, key) : undefined;
           if (full) record(full, at);
           skipBlank();
           if (text[i] === '=') i++;
@@ -403,7 +403,7 @@ function scanKeyLines(text: string): Map<string, number> {
     if (text[i] === '[') {
       const arrayOfTables = text[i + 1] === '[';
       i += arrayOfTables ? 2 : 1;
-      table = readKey();
+      table = readKey().slice(0, depth);
       record(table, at);
       skipLine();
       continue;
@@ -413,13 +413,13 @@ function scanKeyLines(text: string): Map<string, number> {
       skipLine();
       continue;
     }
-    const full = [...table, ...key];
+    const full = head(table, key);
     record(full, at);
     skipBlank();
     if (text[i] === '=') i++;
     skipValue(full);
   }
-  return out;
+  return found;
 }
 
 /** Walks up from a file or folder to the filesystem root; the first `dmalint.toml` found. */
@@ -450,28 +450,13 @@ export function loadConfig(opts: { explicitFile?: string; startPath: string; kno
   return defaultConfig(isDirectory(start) ? start : path.dirname(start));
 }
 
+/** Read with a size bound: `--config /dev/zero` fails at once, a FIFO is refused (it could block). */
 function readConfigText(file: string): string {
   try {
-    return fs.readFileSync(path.resolve(file), 'utf8');
+    return readOptionFile(path.resolve(file), { maxBytes: MAX_CONFIG_BYTES });
   } catch (e) {
-    throw new ConfigError(file, `cannot read config file: ${readErrorText(e)}`);
+    throw new ConfigError(file, `cannot read config file: ${(e as Error).message}`);
   }
-}
-
-function readErrorText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err?.code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'it is a folder';
-    case 'ELOOP':
-      return 'too many levels of symbolic links';
-  }
-  return err?.message ? err.message.replace(/^\w+: /, '') : String(e);
 }
 
 function isDirectory(p: string): boolean {

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
+import { FILE_FACTS, hasShape } from './shape.js';
 
 /** First line of every entry; the payload follows it. */
 interface EntryHeader {
@@ -61,6 +62,71 @@ export function defaultCacheDir(cwd: string, env: NodeJS.ProcessEnv = process.en
   const xdg = env.XDG_CACHE_HOME;
   if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'dmalint');
   return path.join(home, '.cache', 'dmalint');
+}
+
+/**
+ * Creates `dir` and the folders missing above it, one `mkdir` each. (A recursive `mkdir` under
+ * `/proc` never ends: each ENOENT sends it back to the parent, which exists.) Throws the first
+ * error other than "already there".
+ */
+export function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let cur = path.resolve(dir); !fs.existsSync(cur); cur = path.dirname(cur)) {
+    missing.push(cur);
+    if (path.dirname(cur) === cur) break;
+  }
+  for (let i = missing.length - 1; i >= 0; i--) {
+    try {
+      fs.mkdirSync(missing[i]);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** A cache folder that cannot hold the cache; the message says why, in a few words. */
+export class CacheDirError extends Error {
+  override name = 'CacheDirError';
+}
+
+/**
+ * Makes sure `dir` can hold the cache before a run relies on it: it is (or is created as) a
+ * folder, and a file can be written and removed inside it. `/proc`, a read-only mount or a
+ * regular file fail here with a reason instead of failing every write later.
+ */
+export function prepareCacheDir(dir: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(dir, { throwIfNoEntry: false });
+  } catch (e) {
+    throw new CacheDirError(cacheErrorText(e));
+  }
+  if (st && !st.isDirectory()) throw new CacheDirError('not a folder');
+  const probe = path.join(dir, `.probe.${process.pid}.${randomBytes(6).toString('hex')}`);
+  try {
+    if (!st) makeFolders(dir);
+    fs.writeFileSync(probe, 'dmalint');
+    if (fs.readFileSync(probe, 'utf8') !== 'dmalint') throw new CacheDirError('files written there do not read back');
+  } catch (e) {
+    if (e instanceof CacheDirError) throw e;
+    throw new CacheDirError(cacheErrorText(e));
+  } finally {
+    try {
+      fs.rmSync(probe, { force: true });
+    } catch {
+      // a folder that lets us write but not remove: the next check says so
+    }
+  }
+  if (fs.existsSync(probe)) throw new CacheDirError('files written there cannot be removed');
+}
+
+function cacheErrorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'cannot create files there';
+  return (e as Error | undefined)?.message ?? String(e);
 }
 
 function isDirectory(p: string): boolean {
@@ -146,13 +212,26 @@ export class EntryStore {
    * rename over the final name. Readers see the old entry, the new one, or none; two runs
    * writing the same key both write a whole entry and the last rename wins.
    */
+  /** `value` as JSON, written as `write` does; a value too large for one string is not written. */
+  writeJson(key: string, value: unknown): void {
+    let payload: string;
+    try {
+      payload = JSON.stringify(value);
+    } catch {
+      // Too large for one string: no entry, as for a full disk.
+      this.counters.writeErrors++;
+      return;
+    }
+    this.write(key, payload);
+  }
+
   write(key: string, payload: string): void {
     const file = this.entryPath(key);
     const dir = path.dirname(file);
     const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       if (!this.madeDirs.has(dir)) {
-        fs.mkdirSync(dir, { recursive: true });
+        makeFolders(dir);
         this.madeDirs.add(dir);
       }
       fs.writeFileSync(tmp, encodeEntry(this.tag, key, payload));
@@ -190,7 +269,17 @@ export function checkedPayload(raw: string, tag: string, key: string): string | 
   return payload;
 }
 
-const FACT_LISTS = ['structs', 'enums', 'impls', 'traits', 'fns', 'statics', 'typeAliases', 'uses', 'mods', 'macros', 'suppressions', 'items', 'syntaxErrors'] as const;
+/**
+ * Facts as JSON, or undefined when they are too large for one string (a RangeError past 512 MiB
+ * of text): callers go on without the cache entry or the thread hop, never fail the run.
+ */
+export function serializeFacts(facts: FileFacts): string | undefined {
+  try {
+    return JSON.stringify(facts);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Parses cached facts, or undefined when the JSON is not FileFacts of this version. */
 export function parseFacts(payload: string): FileFacts | undefined {
@@ -203,11 +292,9 @@ export function parseFacts(payload: string): FileFacts | undefined {
   return isFileFacts(value) ? value : undefined;
 }
 
+/** Whether a value read back is FileFacts of this version, whole (see src/facts/shape.ts). */
 export function isFileFacts(value: unknown): value is FileFacts {
-  if (typeof value !== 'object' || value === null) return false;
-  const f = value as Record<string, unknown>;
-  if (f.version !== FACTS_VERSION || typeof f.lineCount !== 'number' || typeof f.truncated !== 'boolean') return false;
-  return FACT_LISTS.every((k) => Array.isArray(f[k]));
+  return (value as Partial<FileFacts> | null)?.version === FACTS_VERSION && hasShape(value, FILE_FACTS);
 }
 
 /**

@@ -146,13 +146,13 @@ function attrsBefore(node: SyntaxNode): { attrs: string[]; leadLine: number } {
   for (let p = node.previousSibling; p; p = p.previousSibling) {
     if (p.type === 'attribute_item') {
       const attr = p.namedChildren.find((c) => c.type === 'attribute');
-      if (attr) attrs.unshift(attr.text);
+      if (attr) attrs.push(attr.text);
       leadLine = p.startPosition.row + 1;
     } else if (p.type === 'line_comment' || p.type === 'block_comment') {
       leadLine = p.startPosition.row + 1;
     } else break;
   }
-  return { attrs, leadLine };
+  return { attrs: attrs.reverse(), leadLine };
 }
 
 function addExtent(facts: FileFacts, kind: string, name: string, node: SyntaxNode, ctx: Ctx): void {
@@ -165,6 +165,10 @@ function addExtent(facts: FileFacts, kind: string, name: string, node: SyntaxNod
  * `#[cfg(test)]` items and KUnit test modules (`#[kunit_tests(..)]`) are never part of the
  * driver module: they are left out of the facts.
  */
+function isAttribute(node: SyntaxNode): boolean {
+  return node.type === 'attribute_item' || node.type === 'inner_attribute_item';
+}
+
 function isTestOnly(node: SyntaxNode): boolean {
   return attrsBefore(node).attrs.some((a) => /^cfg\s*\(\s*test\s*\)$/.test(a) || /^kunit_tests\b/.test(a));
 }
@@ -177,7 +181,9 @@ function walkItems(container: SyntaxNode, mod: string[], facts: FileFacts, ctx: 
   for (const node of container.namedChildren) {
     // An out-of-line `#[cfg(test)] mod tests;` is kept (marked) so that its file is known to
     // belong to the crate; every other test-only item is left out.
-    if (node.type.endsWith('_item') && !node.type.endsWith('attribute_item') && isTestOnly(node) && !(node.type === 'mod_item' && !node.childForFieldName('body'))) continue;
+    // Attributes end in `_item` but are not items: asking them would walk back over every
+    // attribute before them, quadratic in a long run of attributes.
+    if (node.type.endsWith('_item') && !isAttribute(node) && isTestOnly(node) && !(node.type === 'mod_item' && !node.childForFieldName('body'))) continue;
     switch (node.type) {
       case 'function_item': {
         const fn = extractFn(node, mod, ctx);

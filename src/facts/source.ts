@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { codeDigest, defaultCacheDir, digestOf, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, sha256, type CacheCounters } from './cache.js';
+import { codeDigest, defaultCacheDir, prepareCacheDir, digestOf, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, serializeFacts, sha256, type CacheCounters } from './cache.js';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
 import { collectAndYield, ParseBudget } from './native-memory.js';
 import { STOP_MESSAGE } from './worker-stop.js';
@@ -86,10 +86,33 @@ export const inlineFactsSource: FactsSource = {
 export const DEFAULT_MIN_POOL_BYTES = 192 * 1024;
 
 export async function createFactsSource(options: FactsSourceOptions): Promise<FactsSource> {
-  const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
-  const stores = options.cache === false ? undefined : openStores(options.cacheDir ?? defaultCacheDir(options.cwd ?? process.cwd()));
+  const jobs = Math.min(jobLimit(), Math.max(1, options.jobs ?? os.availableParallelism()));
+  const stores = options.cache === false ? undefined : openCache(options.cacheDir, options.cwd ?? process.cwd());
   if (jobs === 1 && !stores) return inlineFactsSource;
   return new PooledSource(jobs, stores?.facts, stores?.results, options.minPoolBytes ?? DEFAULT_MIN_POOL_BYTES);
+}
+
+/**
+ * Threads beyond twice the CPUs cannot make extraction faster (it is CPU-bound), and each loads
+ * its own parser: `-j 100000` would exhaust memory before anything is linted.
+ */
+export function jobLimit(): number {
+  return Math.max(4, 2 * os.availableParallelism());
+}
+
+/**
+ * The cache's stores. A `--cache-dir` that cannot hold a cache is an error (CacheDirError); an
+ * unusable default location means a run without a cache, as before there was one.
+ */
+function openCache(explicitDir: string | undefined, cwd: string): ReturnType<typeof openStores> | undefined {
+  const dir = explicitDir ?? defaultCacheDir(cwd);
+  try {
+    prepareCacheDir(dir);
+  } catch (e) {
+    if (explicitDir !== undefined) throw e;
+    return undefined;
+  }
+  return openStores(dir);
 }
 
 /**
@@ -153,11 +176,21 @@ class PooledSource implements FactsSource {
     const extractFacts = await loadExtractor();
     const extractHere = (job: Job) => {
       const facts = extractFacts(job.text);
-      if (job.key !== undefined) this.facts!.write(job.key, JSON.stringify(facts));
+      if (job.key !== undefined) {
+        const json = serializeFacts(facts);
+        if (json !== undefined) this.facts!.write(job.key, json);
+        else this.facts!.counters.writeErrors++;
+      }
       deliver(job.index, facts);
     };
+    // Facts a worker could not send (too large for one string) are extracted again here.
+    const fromWorker = (job: Job, json: string | null) => {
+      const facts = json === null ? undefined : parseWorkerFacts(json);
+      if (facts) deliver(job.index, facts);
+      else extractHere(job);
+    };
     if (pool) {
-      await pool.run(todo, (job, json) => deliver(job.index, JSON.parse(json) as FileFacts), extractHere);
+      await pool.run(todo, fromWorker, extractHere);
     } else {
       const budget = new ParseBudget();
       for (const job of todo) {
@@ -186,6 +219,14 @@ class PooledSource implements FactsSource {
   async close(): Promise<void> {
     await this.pool?.close();
     this.pool = undefined;
+  }
+}
+
+function parseWorkerFacts(json: string): FileFacts | undefined {
+  try {
+    return JSON.parse(json) as FileFacts;
+  } catch {
+    return undefined;
   }
 }
 
@@ -219,7 +260,7 @@ class WorkerPool {
   private queue: Batch[] = [];
   private readonly pending = new Map<number, { batch: Batch; worker: number }>();
   private nextId = 0;
-  private onDone?: (job: Job, json: string) => void;
+  private onDone?: (job: Job, json: string | null) => void;
   private settle?: { resolve: () => void; reject: (e: Error) => void };
   private failed?: Error;
 
@@ -252,7 +293,7 @@ class WorkerPool {
    * Extracts `jobs` in the workers and, with `extractHere`, in this thread too, one batch at a
    * time between the workers' replies.
    */
-  async run(jobs: Job[], onDone: (job: Job, json: string) => void, extractHere?: (job: Job) => void): Promise<void> {
+  async run(jobs: Job[], onDone: (job: Job, json: string | null) => void, extractHere?: (job: Job) => void): Promise<void> {
     if (this.failed) throw this.failed;
     this.onDone = onDone;
     this.queue = batches(jobs, this.size + (extractHere ? 1 : 0), () => this.nextId++);

@@ -2,7 +2,7 @@
 // parser once; trees live only while one file is extracted. With a cache, the worker also
 // writes each entry, so serializing and writing happen in parallel too.
 import { parentPort, workerData } from 'node:worker_threads';
-import { EntryStore } from './cache.js';
+import { EntryStore, serializeFacts } from './cache.js';
 import { extractFacts } from './extract.js';
 import { STOP_MESSAGE } from './worker-stop.js';
 import { collectGarbage, ParseBudget } from './native-memory.js';
@@ -17,7 +17,11 @@ export interface WorkerTask {
   files: { key?: string; text: string }[];
 }
 
-export type WorkerReply = { id: number; json: string[]; writeErrors: number } | { id: number; error: string };
+/**
+ * Each file's facts as JSON, or null for facts too large to serialize (this thread cannot send
+ * them; the main thread extracts that file itself).
+ */
+export type WorkerReply = { id: number; json: (string | null)[]; writeErrors: number } | { id: number; error: string };
 
 const setup = (workerData ?? {}) as WorkerSetup;
 const store = setup.cache ? new EntryStore(setup.cache.dir, setup.cache.tag) : undefined;
@@ -52,12 +56,15 @@ function schedule(): void {
 
 function run(task: WorkerTask): void {
   try {
-    const json: string[] = [];
+    const json: (string | null)[] = [];
     const errorsBefore = store?.counters.writeErrors ?? 0;
     for (const file of task.files) {
-      const text = JSON.stringify(extractFacts(file.text));
-      if (store && file.key) store.write(file.key, text);
-      json.push(text);
+      const text = serializeFacts(extractFacts(file.text));
+      if (store && file.key) {
+        if (text !== undefined) store.write(file.key, text);
+        else store.counters.writeErrors++;
+      }
+      json.push(text ?? null);
     }
     parentPort!.postMessage({ id: task.id, json, writeErrors: (store?.counters.writeErrors ?? 0) - errorsBefore } satisfies WorkerReply);
   } catch (e) {

@@ -1,6 +1,7 @@
 // Runs the rules over crates built from per-file facts. Pure: no file system, no printing; the
 // CLI and the language server both call it.
 import { groupCrates, type InputFile } from '../model/crate-graph.js';
+import type { CfgSet } from '../model/cfg.js';
 import { Crate } from '../model/crate.js';
 import type { KernelApi } from '../model/kernel-api.js';
 import { BUILTIN_METAS } from './builtin-rules.js';
@@ -15,13 +16,22 @@ export interface AnalyzeOptions {
   api: KernelApi;
   /** Only these rule ids (the CLI's --rule); undefined for all. */
   only?: Set<string>;
+  /** The build's cfgs per crate (rust-project.json), when known. */
+  buildCfgs?: BuildCfgs;
+}
+
+/** The cfgs a build passes to each crate, by the absolute path of the crate's root file. */
+export interface BuildCfgs {
+  forRoot(rootAbsPath: string): CfgSet | undefined;
+  /** Changes whenever any crate's cfgs change (part of the cached findings' key). */
+  key: string;
 }
 
 export function analyze(files: InputFile[], options: AnalyzeOptions): Finding[] {
   const active = options.rules.filter((r) => levelOf(r.meta.id, r.meta.defaultLevel, options.levels) !== 'allow' && (!options.only || options.only.has(r.meta.id)));
   const findings: Finding[] = [];
   for (const group of groupCrates(files)) {
-    const crate = new Crate(group, options.api);
+    const crate = new Crate(group, options.api, { cfgs: options.buildCfgs?.forRoot(group.root.absPath) });
     for (const rule of active) {
       const level = levelOf(rule.meta.id, rule.meta.defaultLevel, options.levels) as 'warn' | 'deny';
       for (const f of rule.check({ crate, api: options.api })) {

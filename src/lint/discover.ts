@@ -12,6 +12,8 @@ export interface Discovery {
   missing: { path: string; message: string }[];
   /** Problems met while walking (unreadable folders, symlink loops): reported, not fatal. */
   warnings: { path: string; message: string }[];
+  /** Symbolic links not followed (no `--follow-symlinks`) that could hold code: named, not checked. */
+  skippedLinks: { path: string; message: string }[];
 }
 
 export interface DiscoverOptions {
@@ -22,7 +24,7 @@ export interface DiscoverOptions {
 }
 
 export function discoverFiles(paths: string[], options: DiscoverOptions = {}): Discovery {
-  const out: Discovery = { files: [], missing: [], warnings: [] };
+  const out: Discovery = { files: [], missing: [], warnings: [], skippedLinks: [] };
   const seen = new Set<string>();
   const visitedDirs = new Set<string>();
   const filter = options.filter ?? (() => true);
@@ -69,7 +71,11 @@ export function discoverFiles(paths: string[], options: DiscoverOptions = {}): D
         const full = prefix + entry.name;
         const rust = entry.name.endsWith('.rs');
         if (entry.isSymbolicLink()) {
-          if (!options.followSymlinks) continue;
+          if (!options.followSymlinks) {
+            const skipped = unfollowedLink(full, rust, filter);
+            if (skipped) out.skippedLinks.push({ path: full, message: skipped });
+            continue;
+          }
           let st: fs.Stats;
           try {
             st = fs.statSync(full);
@@ -110,6 +116,24 @@ export function discoverFiles(paths: string[], options: DiscoverOptions = {}): D
   return out;
 }
 
+/**
+ * Why a symbolic link that is not followed deserves a word, or undefined: a link named `.rs`, or
+ * a link to a folder (its files go unchecked). Links the config excludes, and links to anything
+ * else, stay silent.
+ */
+function unfollowedLink(full: string, rust: boolean, filter: (abs: string) => boolean): string | undefined {
+  if (!filter(full)) return undefined;
+  if (rust) return 'symbolic link not followed; not checked (pass --follow-symlinks to check it)';
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(full);
+  } catch {
+    return undefined; // dangling or looping: nothing could be checked there anyway
+  }
+  if (!st.isDirectory() || SKIP_DIRS.has(path.basename(full))) return undefined;
+  return 'symbolic link to a folder not followed; its files are not checked (pass --follow-symlinks to check them)';
+}
+
 export function errorText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   if (err && err.code === 'EACCES') return 'permission denied';
@@ -129,6 +153,25 @@ function isNormal(p: string): boolean {
 }
 
 export function displayPath(abs: string, cwd: string): string {
+  return printable(relativeDisplayPath(abs, cwd));
+}
+
+/**
+ * Control characters (a newline, an escape sequence that recolours or clears a terminal), C1
+ * controls and bidirectional overrides in a file name are shown escaped, as Rust's `{:?}` does:
+ * a name cannot forge a line of the report or hide what follows it.
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\0' };
+
+const HAS_UNPRINTABLE = new RegExp(UNPRINTABLE.source);
+
+export function printable(name: string): string {
+  if (!HAS_UNPRINTABLE.test(name)) return name;
+  return name.replace(UNPRINTABLE, (c) => NAMED_ESCAPES[c] ?? `\\u{${c.charCodeAt(0).toString(16)}}`);
+}
+
+function relativeDisplayPath(abs: string, cwd: string): string {
   // The common case, a file below the working folder, without path.relative's normalizing.
   const base = cwd.endsWith(path.sep) ? cwd : cwd + path.sep;
   if (abs.startsWith(base) && abs.length > base.length && path.isAbsolute(cwd) && isNormal(abs) && (plainCwd?.cwd === cwd ? plainCwd.plain : (plainCwd = { cwd, plain: isNormal(cwd) }).plain)) {

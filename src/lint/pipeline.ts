@@ -7,6 +7,7 @@ import type { InputFile } from '../model/crate-graph.js';
 import type { KernelApi } from '../model/kernel-api.js';
 import { digestOf, sha256 } from '../facts/cache.js';
 import type { Span } from '../facts/ir.js';
+import { FILE_REPORT, FINDING, hasShape, type Shape } from '../facts/shape.js';
 import type { Plan } from './prescan.js';
 import type { FactsSource } from '../facts/source.js';
 
@@ -83,7 +84,7 @@ export async function checkComponents(files: PipelineFile[], options: PipelineOp
     analyzedFiles += component.files.length;
     const slot = perComponent.push([]) - 1;
     const key = store ? componentKey(options.analysisKey!, component.files.map((i) => files[i])) : undefined;
-    const cached = key !== undefined ? store!.read(key, parseCachedResult) : undefined;
+    const cached = key !== undefined ? store!.read(key, (payload) => parseCachedResult(payload, component.files.length)) : undefined;
     if (cached) {
       perComponent[slot] = cached.findings;
       for (const [pos, report] of cached.reports) reports.set(component.files[pos], report);
@@ -117,7 +118,7 @@ export async function checkComponents(files: PipelineFile[], options: PipelineOp
       facts.delete(i);
     });
     perComponent[p.slot] = findings;
-    if (p.key !== undefined) store!.write(p.key, JSON.stringify({ findings, reports: own } satisfies CachedResult));
+    if (p.key !== undefined) store!.writeJson(p.key, { findings, reports: own } satisfies CachedResult);
   };
   await options.source.extract(order.map((i) => files[i]), {
     discard: true,
@@ -199,13 +200,14 @@ export async function checkRun(files: PipelineFile[], options: RunOptions): Prom
   const result = await checkComponents(files, { ...options, plan: options.plan() });
   if (slot !== undefined) {
     const reports = [...result.reports].filter(([, r]) => r.syntaxErrors.length > 0 || r.truncated);
-    store!.write(slot, JSON.stringify({ content: content!, findings: result.findings, reports, analyzedFiles: result.analyzedFiles } satisfies CachedRun));
+    store!.writeJson(slot, { content: content!, findings: result.findings, reports, analyzedFiles: result.analyzedFiles } satisfies CachedRun);
   }
   return result;
 }
 
-function parseCachedResult(payload: string): CachedResult | undefined {
-  return parseFindingsAndReports(payload);
+function parseCachedResult(payload: string, fileCount: number): CachedResult | undefined {
+  const r = parseFindingsAndReports(payload);
+  return r && r.reports.every(([i]) => i >= 0 && i < fileCount) ? r : undefined;
 }
 
 function parseCachedRun(payload: string, fileCount: number): CachedRun | undefined {
@@ -222,27 +224,33 @@ function parseFindingsAndReports(payload: string): { findings: Finding[]; report
   } catch {
     return undefined;
   }
-  const r = value as Partial<CachedResult> | null;
-  if (!r || !Array.isArray(r.findings) || !Array.isArray(r.reports)) return undefined;
-  if (!r.findings.every(isFinding)) return undefined;
-  if (!r.reports.every((x) => Array.isArray(x) && typeof x[0] === 'number' && x[1] && Array.isArray(x[1].syntaxErrors) && typeof x[1].truncated === 'boolean')) return undefined;
-  return r as CachedResult;
+  return hasShape(value, CACHED_RESULT) ? (value as CachedResult) : undefined;
 }
 
-function isFinding(x: unknown): x is Finding {
-  const f = x as Partial<Finding> | null;
-  return !!f && typeof f.rule === 'string' && typeof f.message === 'string' && (f.level === 'warn' || f.level === 'deny') && !!f.primary && typeof f.primary.file === 'string' && !!f.primary.span && Array.isArray(f.related) && Array.isArray(f.notes);
-}
+/** `{ findings, reports }`, every finding and report whole. */
+const CACHED_RESULT: Shape = {
+  fields: {
+    findings: { array: FINDING },
+    reports: { array: { tuple: ['int', FILE_REPORT] } },
+  },
+};
 
 /**
  * A digest of the analysis configuration: the rules (their code included, for rules passed in
  * by a caller), the levels, the selection and the kernel API tables.
  */
-export function analysisFingerprint(options: { rules: { meta: { id: string; defaultLevel: Level }; check: unknown }[]; levels: Record<string, Level>; only?: Set<string>; api: KernelApi }): string {
+export function analysisFingerprint(options: {
+  rules: { meta: { id: string; defaultLevel: Level }; check: unknown }[];
+  levels: Record<string, Level>;
+  only?: Set<string>;
+  api: KernelApi;
+  buildCfgs?: { key: string };
+}): string {
   const rules = options.rules.map((r) => [r.meta.id, r.meta.defaultLevel, String(r.check)]);
   const levels = Object.entries(options.levels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const only = options.only ? [...options.only].sort() : null;
-  return sha256(JSON.stringify({ rules, levels, only, api: options.api }, canonical));
+  const cfgs = options.buildCfgs?.key ?? null;
+  return sha256(JSON.stringify({ rules, levels, only, api: options.api, cfgs }, canonical));
 }
 
 /** JSON replacer that writes Sets and Maps as sorted arrays, so equal tables give equal text. */

@@ -2,9 +2,9 @@
 import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import { errorText } from './discover.js';
-import { MAX_FILE_BYTES, tooLargeMessage } from './limits.js';
+import { MAX_ANALYZED_BYTES, MAX_FILE_BYTES, tooLargeToAnalyze } from './limits.js';
 
-export { MAX_FILE_BYTES };
+export { MAX_ANALYZED_BYTES, MAX_FILE_BYTES, tooLargeToAnalyze };
 
 export type ReadResult =
   | { ok: true; text: string }
@@ -57,8 +57,12 @@ export function readSourceBytes(absPath: string): FileReadResult {
     fd = fs.openSync(absPath, OPEN_FLAGS);
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return { ok: false, kind: 'read-error', message: 'not a regular file; not checked' };
-    if (st.size > MAX_FILE_BYTES) return { ok: false, kind: 'too-large', message: tooLargeMessage(st.size) };
+    const tooLarge = tooLargeToAnalyze(st.size);
+    if (tooLarge) return { ok: false, kind: 'too-large', message: tooLarge };
     bytes = readAll(fd, st.size);
+    // A file whose size was not known ahead (procfs) or that grew while it was read.
+    const grown = tooLargeToAnalyze(bytes.length);
+    if (grown) return { ok: false, kind: 'too-large', message: grown };
   } catch (e) {
     return { ok: false, kind: 'read-error', message: `cannot read file: ${errorText(e)}` };
   } finally {
@@ -80,8 +84,9 @@ function checkBytes(bytes: Uint8Array): Extract<ReadResult, { ok: false }> | und
  * is read is read to the size it had; one that shrinks, to its new end.
  */
 function readAll(fd: number, size: number): Buffer {
-  // Size 0 may be an empty file or one whose size is not known ahead (procfs): read to the end.
-  if (size === 0) return fs.readFileSync(fd);
+  // Size 0 may be an empty file or one whose size is not known ahead (procfs): read to the end,
+  // or to just past the limit.
+  if (size === 0) return readToEnd(fd, MAX_ANALYZED_BYTES + 1);
   const buf = allocate(size);
   let length = 0;
   while (length < size) {
@@ -90,6 +95,19 @@ function readAll(fd: number, size: number): Buffer {
     length += n;
   }
   return length === size ? buf : buf.subarray(0, length);
+}
+
+function readToEnd(fd: number, limit: number): Buffer {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  while (length < limit) {
+    const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit - length));
+    const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    length += n;
+  }
+  return Buffer.concat(chunks, length);
 }
 
 /**

@@ -4,7 +4,7 @@ import { analysisFingerprint, checkRun, WARM_UP_FILES } from './pipeline.js';
 import { planComponents, triggerMatcher, triggerNames, wholePlan } from './prescan.js';
 import { inlineFactsSource, type FactsSource } from '../facts/source.js';
 import type { KernelApi } from '../model/kernel-api.js';
-import { analyze } from './analyze.js';
+import { analyze, type BuildCfgs } from './analyze.js';
 import { compareFindings } from './order.js';
 import type { DmaRule } from './context.js';
 import { discoverFiles, displayPath } from './discover.js';
@@ -25,6 +25,8 @@ export interface LintOptions {
   factsSource?: FactsSource;
   /** Skip crates that name no DMA API (see src/lint/prescan.ts). Default: true. */
   prescan?: boolean;
+  /** The build's cfgs per crate (rust-project.json), when known. */
+  buildCfgs?: BuildCfgs;
   /** Called with (done, total) while facts are extracted. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -49,6 +51,7 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
   // Without a cache, every relevant crate is extracted: workers load while the files are read.
   if (!source.results && discovery.files.length >= WARM_UP_FILES) source.warmUp?.();
   const notices: FileNotice[] = discovery.warnings.map((w) => ({ file: displayPath(w.path, options.cwd), kind: 'read-error', message: w.message }));
+  for (const l of discovery.skippedLinks) notices.push({ file: displayPath(l.path, options.cwd), kind: 'symlink', message: l.message });
   const files: SourceFile[] = [];
   for (const abs of discovery.files) {
     const r = readSourceBytes(abs);
@@ -56,7 +59,7 @@ export async function lintPaths(options: LintOptions): Promise<LintResult & { so
     else notices.push({ file: displayPath(abs, options.cwd), kind: r.kind, message: r.message });
   }
   const whole = options.prescan === false;
-  const analysis = { rules: options.rules, levels: options.levels, api: options.api, only: options.only };
+  const analysis = { rules: options.rules, levels: options.levels, api: options.api, only: options.only, buildCfgs: options.buildCfgs };
   const checked = await checkRun(files, {
     source,
     plan: () => (whole ? wholePlan(files.length) : planComponents(files, triggerMatcher(triggerNames(options.api)))),

@@ -16,7 +16,8 @@ export interface Finding extends RuleFinding {
 /** Diagnostics that are not findings of a rule: unreadable files, syntax errors, bad suppressions. */
 export interface FileNotice {
   file: string;
-  kind: 'read-error' | 'syntax-error' | 'truncated' | 'binary' | 'too-large';
+  /** `symlink`: a link not followed (without `--follow-symlinks`); does not change the exit code. */
+  kind: 'read-error' | 'syntax-error' | 'truncated' | 'binary' | 'too-large' | 'symlink';
   message: string;
   span?: Span;
 }

@@ -6,7 +6,7 @@ import type { FileFacts } from '../facts/ir.js';
 import { INVALID_SUPPRESSION, UNUSED_SUPPRESSION } from '../lint/builtin-rules.js';
 import { tooLargeMessage } from '../lint/limits.js';
 import { ruleDocUrl, type FileNotice, type Finding } from '../lint/types.js';
-import { removeCommentEdit, suppressionEdit, unbindEdit, unbindTarget, type LineEdit } from './fixes.js';
+import { removeCommentEdit, ruleEditToLineEdits, suppressionEdit, type LineEdit } from './fixes.js';
 import { spanToRange } from './positions.js';
 
 export const SOURCE = 'dmalint';
@@ -120,15 +120,13 @@ function diagnosticData(finding: Finding, notes: string[], file: FileView, crate
   }
   if (finding.rule === INVALID_SUPPRESSION.id) return data;
   data.suppress = own(suppressionEdit(finding.rule, finding.primary.span.line, file.facts, file.lines()));
-  const target = unbindTarget(finding, crate.files());
-  const implFile = target && crate.file(target.path);
-  if (target && implFile) {
-    const label = target.impl.trait ? `impl ${target.impl.trait.text} for ${target.impl.selfType.text}` : target.impl.selfType.text;
-    data.fixes.push({
-      title: `Add an unbind() skeleton to \`${label}\` to stop the device`,
-      preferred: false,
-      edits: [{ ...unbindEdit(target, implFile.lines()), uri: implFile.uri, version: implFile.version }],
+  // The rule's own fixes (never preferred: they change what the driver does).
+  for (const fix of finding.fixes ?? []) {
+    const edits = fix.edits.flatMap((e) => {
+      const target = crate.file(e.file);
+      return target ? ruleEditToLineEdits(e, target.lines()).map((edit) => ({ ...edit, uri: target.uri, version: target.version })) : [];
     });
+    if (edits.length > 0 && edits.length >= fix.edits.length) data.fixes.push({ title: fix.title, preferred: false, edits });
   }
   return data;
 }

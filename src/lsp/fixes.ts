@@ -1,7 +1,7 @@
 // The edits behind dmalint's code actions, computed from facts and text. Pure: the server turns
 // them into LSP code actions.
-import type { FileFacts, ImplFacts, ItemExtent, Span } from '../facts/ir.js';
-import type { Finding } from '../lint/types.js';
+import type { FileFacts, ItemExtent, Span } from '../facts/ir.js';
+import type { RuleEdit } from '../rule/api.js';
 
 export interface LineEdit {
   /** 0-based line and UTF-16 character range to replace. */
@@ -75,57 +75,25 @@ export function removeCommentEdit(span: Span, lines: string[]): LineEdit {
   return { start: { line, character: before.trimEnd().length }, end: { line, character: lineText.length }, newText: '' };
 }
 
-export interface UnbindTarget {
-  path: string;
-  impl: ImplFacts;
-}
-
 /**
- * The bus driver impl of the struct a `dma_free_without_quiesce` finding is about, when that
- * impl has no `unbind()` (or `remove()`): adding one is where the device gets stopped.
+ * A rule's line edit as text edits of the file: inserted lines take the indentation of the line
+ * the rule names; a move becomes an insertion after the target line and a deletion, which do
+ * not overlap.
  */
-export function unbindTarget(finding: Finding, files: { path: string; facts: FileFacts }[]): UnbindTarget | undefined {
-  if (finding.rule !== 'dma_free_without_quiesce') return undefined;
-  const structName = /^struct (\w+)$/.exec(finding.item ?? '')?.[1];
-  if (!structName) return undefined;
-  for (const f of files) {
-    for (const impl of f.facts.impls) {
-      const trait = impl.trait?.path;
-      const self = impl.selfType.path;
-      if (!trait || trait[trait.length - 1] !== 'Driver' || !self || self[self.length - 1] !== structName) continue;
-      if (impl.fns.some((fn) => fn.name === 'unbind' || fn.name === 'remove')) continue;
-      return { path: f.path, impl };
-    }
+export function ruleEditToLineEdits(edit: RuleEdit, lines: string[]): LineEdit[] {
+  if (edit.kind === 'insert') {
+    const indent = indentOf(lines[edit.indentOf - 1]) + '    '.repeat(edit.indentExtra);
+    const text = edit.lines.map((l) => (l === '' ? '' : indent + l)).join('\n') + '\n';
+    const at = { line: edit.before - 1, character: 0 };
+    return [{ start: at, end: at, newText: text }];
   }
-  return undefined;
-}
-
-/** An `unbind()` skeleton at the end of the driver impl, with the device type of its `probe()`. */
-export function unbindEdit(target: UnbindTarget, lines: string[]): LineEdit {
-  const { impl } = target;
-  const probe = impl.fns.find((f) => f.name === 'probe');
-  const first = probe?.params[0];
-  const bus = impl.trait?.path && impl.trait.path.length > 1 ? `${impl.trait.path[impl.trait.path.length - 2]}::` : '';
-  const devName = first?.name ?? 'dev';
-  const devType = first?.type.text ?? `&${bus}Device<Core>`;
-  const indent = probe ? indentOf(lines[probe.span.line - 1]) : `${indentOf(lines[impl.span.line - 1])}    `;
-  const signature = `${indent}fn unbind(${devName}: ${devType}, this: Pin<&Self>) {`;
-  const comment = [
-    `${indent}    // Stop the device before its DMA buffers are dropped: disable the DMA engine,`,
-    `${indent}    // clear the address registers or reset the function, through \`this\`.`,
+  if (edit.after <= edit.to || edit.from < 1 || edit.after > lines.length) return [];
+  const moved = lines.slice(edit.from - 1, edit.to).join('\n') + '\n';
+  const at = { line: edit.after, character: 0 };
+  return [
+    { start: at, end: at, newText: moved },
+    { start: { line: edit.from - 1, character: 0 }, end: { line: edit.to, character: 0 }, newText: '' },
   ];
-  const closeLine = impl.span.endLine - 1;
-  const closeChar = Math.max(0, impl.span.endCol - 2); // the impl's closing `}`
-  const closeText = lines[closeLine] ?? '';
-  const aloneOnLine = closeText.slice(0, closeChar).trim() === '';
-  const body = [signature, ...comment].join('\n');
-  const plain = `${body}\n${indent}}\n`;
-  const snippet = `${escapeSnippet(body)}\n${escapeSnippet(indent)}    $0\n${escapeSnippet(indent)}}\n`;
-  if (aloneOnLine) {
-    const lead = impl.fns.length > 0 ? '\n' : '';
-    return { start: { line: closeLine, character: 0 }, end: { line: closeLine, character: 0 }, newText: lead + plain, snippet: lead + snippet };
-  }
-  return { start: { line: closeLine, character: closeChar }, end: { line: closeLine, character: closeChar }, newText: `\n${plain}`, snippet: `\n${snippet}` };
 }
 
 /** Escapes text for the literal parts of an LSP snippet. */

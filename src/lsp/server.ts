@@ -47,6 +47,7 @@ import { isConfigFile, Project, uriToPath, type FlushResult } from './project.js
 import { Transport, type OversizedMessage } from './transport.js';
 import { findingHover, ruleLine } from './hover.js';
 import { FolderWatcher } from './watcher.js';
+import { DRIVER_GRAPH_COMMAND, driverGraphCommand } from './graph-command.js';
 
 const require = createRequire(import.meta.url);
 
@@ -209,7 +210,7 @@ class DmalintServer {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         hoverProvider: true,
-        executeCommandProvider: { commands: [SELECT_COMMAND] },
+        executeCommandProvider: { commands: [SELECT_COMMAND, DRIVER_GRAPH_COMMAND] },
         ...(this.mode === 'pull' ? { diagnosticProvider: { identifier: 'dmalint', interFileDependencies: true, workspaceDiagnostics: true } } : {}),
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
@@ -490,7 +491,11 @@ class DmalintServer {
     return { edit, command: { title: 'Select the reason', command: SELECT_COMMAND, arguments: [select.uri, range] } };
   }
 
-  private async executeCommand(params: ExecuteCommandParams): Promise<null> {
+  private async executeCommand(params: ExecuteCommandParams): Promise<unknown> {
+    if (params.command === DRIVER_GRAPH_COMMAND) {
+      const openExternal = async (uri: string) => !!this.caps.window?.showDocument?.support && (await this.connection.window.showDocument({ uri, external: true })).success;
+      return driverGraphCommand(params.arguments ?? [], { project: this.project, openExternal });
+    }
     if (params.command !== SELECT_COMMAND) throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}`);
     const [uri, range] = (params.arguments ?? []) as [unknown, unknown];
     if (typeof uri !== 'string' || !isRange(range)) throw new ResponseError(ErrorCodes.InvalidParams, `${SELECT_COMMAND} takes a URI and a range`);

@@ -4,11 +4,12 @@ import type { EnumFacts, Expr, FnFacts, ImplFacts, Span, StaticFacts, StructFact
 import type { CrateFile, CrateFiles } from './crate-graph.js';
 import type { KernelApi } from './kernel-api.js';
 import { bodyBindings, unwrapsOption, type Binding } from './bindings.js';
+import { cfgEnabled, type CfgSet } from './cfg.js';
 import { crateSignature } from './item-signature.js';
 import { TRANSPARENT_METHODS, walkExpr } from './walk.js';
 
 /** Call sites of a body with the indexes (in `Crate.fns`) of the functions they reach. */
-const resolvedCalls = new WeakMap<FnFacts, { signature: string; api: KernelApi; sites: { site: Expr; to: number[]; spawned: boolean }[] }>();
+const resolvedCalls = new WeakMap<FnFacts, { signature: string; api: KernelApi; cfgs?: CfgSet; sites: { site: Expr; to: number[]; spawned: boolean }[] }>();
 
 /** A type after alias resolution: `name` is the canonical last segment. */
 export interface NType {
@@ -94,6 +95,8 @@ interface FnLookup {
   /** Keyed `Type::method`. */
   methods: Map<string, FnNode[]>;
   traitImpls: Map<string, ImplNode[]>;
+  /** Methods that take `self`, by name, in the order of `fns`. */
+  selfMethods: Map<string, FnNode[]>;
 }
 
 export type DeviceState = 'bound' | 'unbound' | 'unknown';
@@ -150,10 +153,15 @@ export class Crate {
   private fnLookup?: FnLookup;
   private dropsByType?: Map<string, FnNode[]>;
 
+  /** The build's cfgs (from rust-project.json); items whose `#[cfg]` is certainly off are left out. */
+  private readonly cfgs?: CfgSet;
+
   constructor(
     files: CrateFiles,
     readonly api: KernelApi,
+    options: { cfgs?: CfgSet } = {},
   ) {
+    this.cfgs = options.cfgs;
     this.root = files.root;
     // Test modules are compiled only for tests: they are never part of the driver.
     this.files = files.files.filter((f) => !f.testOnly);
@@ -172,23 +180,26 @@ export class Crate {
         if (!this.uses.has(key)) this.uses.set(key, new Map());
         if (!u.glob) this.uses.get(key)!.set(u.alias, u.path);
       }
-      for (const s of file.facts.structs) push(this.structs, s.name, { kind: 'struct', name: s.name, facts: s, file, modPath: [...file.modPath, ...s.mod] });
+      for (const s of file.facts.structs) if (this.compiled(s.attrs)) push(this.structs, s.name, { kind: 'struct', name: s.name, facts: s, file, modPath: [...file.modPath, ...s.mod] });
       for (const e of file.facts.enums) push(this.enums, e.name, { kind: 'enum', name: e.name, facts: e, file, modPath: [...file.modPath, ...e.mod] });
       for (const a of file.facts.typeAliases) push(this.aliases, a.name, { type: a.type, scope: { file, mod: a.mod } });
     }
     let id = 0;
     for (const file of this.files) {
       for (const f of file.facts.fns) {
+        if (!this.compiled(f.attrs)) continue;
         const scope: Scope = { file, mod: f.mod };
         this.fns.push({ id: id++, name: f.name, facts: f, file, scope, label: f.name });
       }
       for (const impl of file.facts.impls) {
+        if (!this.compiled(impl.attrs)) continue;
         const scope: Scope = { file, mod: impl.mod };
         const selfType = this.normalize(impl.selfType, scope);
         scope.selfType = selfType;
         const traitType = impl.trait ? this.normalize(impl.trait, scope) : undefined;
         const node: ImplNode = { facts: impl, file, selfType, traitName: traitType?.name, traitPath: traitType?.path, fns: [] };
         for (const f of impl.fns) {
+          if (!this.compiled(f.attrs)) continue;
           const label = node.traitName ? `${node.traitName}::${f.name} for ${selfType.name}` : `${selfType.name}::${f.name}`;
           const fn: FnNode = { id: id++, name: f.name, facts: f, file, impl: node, scope, label };
           node.fns.push(fn);
@@ -198,6 +209,7 @@ export class Crate {
         if (node.traitName && this.api.moduleTraits.has(node.traitName)) this.moduleTypes.add(selfType.name);
       }
       for (const s of file.facts.statics) {
+        if (!this.compiled(s.attrs)) continue;
         this.statics.push({ name: s.name, facts: s, file, type: this.normalize(s.type, { file, mod: s.mod }) });
       }
       for (const m of file.facts.macros) {
@@ -206,6 +218,11 @@ export class Crate {
         if (this.api.moduleMacros.has(m.name) && !this.api.driverModuleMacros.has(m.name) && m.keys.type) this.moduleTypes.add(lastSeg(m.keys.type));
       }
     }
+  }
+
+  /** Whether an item is compiled in this build: without known cfgs, every item is. */
+  private compiled(attrs: readonly string[]): boolean {
+    return !this.cfgs || cfgEnabled(attrs, this.cfgs);
   }
 
   private useKey(file: CrateFile, mod: string[]): string {
@@ -562,8 +579,9 @@ export class Crate {
    */
   private lookup(): FnLookup {
     if (this.fnLookup) return this.fnLookup;
-    const l: FnLookup = { free: new Map(), methods: new Map(), traitImpls: new Map() };
+    const l: FnLookup = { free: new Map(), methods: new Map(), traitImpls: new Map(), selfMethods: new Map() };
     for (const f of this.fns) if (!f.impl) push(l.free, f.name, f);
+    for (const f of this.fns) if (f.impl && f.facts.self) push(l.selfMethods, f.name, f);
     for (const impl of this.impls) {
       for (const f of impl.fns) push(l.methods, `${impl.selfType.name}::${f.name}`, f);
       if (impl.traitName) push(l.traitImpls, impl.traitName, impl);
@@ -621,8 +639,8 @@ export class Crate {
     if (bounds.length > 0) return this.traitImplsOf(bounds, e.name);
     // Unknown receiver: a unique, distinctive method name in the crate.
     if (COMMON_METHODS.has(e.name)) return [];
-    const candidates = this.fns.filter((f) => f.impl && f.name === e.name && f.facts.self);
-    return candidates.length === 1 ? candidates : [];
+    const candidates = this.lookup().selfMethods.get(e.name) ?? [];
+    return candidates.length === 1 ? [...candidates] : [];
   }
 
   /** The crate's implementations of `method` for the given traits. */
@@ -645,8 +663,9 @@ export class Crate {
       const body = fn.facts.body;
       if (!body) continue;
       let calls = resolvedCalls.get(fn.facts);
-      if (calls?.signature !== signature || calls.api !== this.api) {
-        calls = { signature, api: this.api, sites: this.resolveBody(fn, body).map((c) => ({ ...c, to: c.to.map((t) => indexOf.get(t)!) })) };
+      // The build's cfgs decide which items are in the crate, so which ones a call can reach.
+      if (calls?.signature !== signature || calls.api !== this.api || calls.cfgs !== this.cfgs) {
+        calls = { signature, api: this.api, cfgs: this.cfgs, sites: this.resolveBody(fn, body).map((c) => ({ ...c, to: c.to.map((t) => indexOf.get(t)!) })) };
         resolvedCalls.set(fn.facts, calls);
       }
       for (const c of calls.sites) {

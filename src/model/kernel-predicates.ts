@@ -16,6 +16,12 @@ export interface RegisterWrite {
    * Undefined when the offset is computed and has no name.
    */
   register?: string;
+  /**
+   * The statement that writes zero to the same register, when the write names it plainly:
+   * `io.write64(0, RING_BASE)`, `regs::RingBase::default().write(bar)` (`HANDLE` stands for the
+   * MMIO handle). Undefined for computed offsets.
+   */
+  clear?: string;
 }
 
 /** Calls that stop every DMA of the function, whatever engine holds an address. */
@@ -140,13 +146,14 @@ export class KernelPredicates {
     const name = calleeName(e);
     if (!name) return undefined;
     const shared = this.api.registerWriteMethods.has(name);
-    if (e.k === 'method' && this.api.mmioWriteMethods.has(name) && !shared) return { expr: e, register: registerOfOffsetWrite(e) };
+    if (e.k === 'method' && this.api.mmioWriteMethods.has(name) && !shared) return { expr: e, register: registerOfOffsetWrite(e), clear: clearOfOffsetWrite(e) };
     if (!shared && !this.api.mmioWriteMethods.has(name)) return undefined;
     if (!this.touchesMmio(fn, e)) return undefined;
     // `REG::default().set_x(v).write(bar, &E::ID)`: a generated register written at an
     // instance's base; the register is the type at the root of the chain, not the base.
     const instanced = e.k === 'method' && e.args.length === 2 && this.isMmio(this.valueType(fn, e.args[0]));
-    return { expr: e, register: instanced && e.k === 'method' ? chainRoot(e.recv) : registerOfTypedWrite(e) };
+    const register = instanced && e.k === 'method' ? chainRoot(e.recv) : registerOfTypedWrite(e);
+    return { expr: e, register, clear: e.k === 'method' && e.args.length === 1 ? clearOfTypedWrite(e) : undefined };
   }
 
   /** A CPU write into DMA memory (`ring.write(..)` on a coherent buffer). */
@@ -163,6 +170,24 @@ export class KernelPredicates {
     const name = e.k === 'method' || e.k === 'call' ? calleeName(e) : undefined;
     return name && FUNCTION_STOP_NAMES.has(name) ? `\`${name}()\`` : undefined;
   }
+}
+
+/** `io.write64(addr, RING_BASE)` gives `HANDLE.write64(0, RING_BASE)`, for a plainly named offset. */
+function clearOfOffsetWrite(e: Extract<Expr, { k: 'method' }>): string | undefined {
+  const offset = e.args[1];
+  if (e.args.length !== 2 || !offset || offset.k !== 'path') return undefined;
+  return `HANDLE.${e.name}(0, ${offset.segs.join('::')})`;
+}
+
+/** `regs::Base::default().set_addr(a).write(bar)` gives `regs::Base::default().write(HANDLE)`. */
+function clearOfTypedWrite(e: Extract<Expr, { k: 'method' }>): string | undefined {
+  let cur: Expr = e.recv;
+  for (let i = 0; i < 16 && cur.k === 'method'; i++) cur = cur.recv;
+  if (cur.k !== 'call' || cur.callee.k !== 'path' || cur.callee.segs.length < 2) return undefined;
+  const segs = cur.callee.segs;
+  const ctor = segs[segs.length - 1];
+  if (ctor !== 'default' && ctor !== 'zeroed') return undefined;
+  return `${segs.join('::')}().${e.name}(HANDLE)`;
 }
 
 /** `io.write32(value, CTRL)`: the offset argument, by name. */

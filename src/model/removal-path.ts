@@ -57,7 +57,7 @@ export function dropsOf(crate: Crate, s: StructNode): FnNode[] {
  * through generic crate types (`Engine<MmioRegs>` owns a `MmioRegs`) and trait objects (a
  * `KBox<dyn Hal>` owns whichever crate type implements `Hal`).
  */
-function ownedStructs(crate: Crate, t: NType, depth = 0, seen = new Set<StructNode>()): StructNode[] {
+export function ownedStructs(crate: Crate, t: NType, depth = 0, seen = new Set<StructNode>()): StructNode[] {
   if (depth > 8 || t.kind === 'ref' || t.kind === 'ptr') return [];
   if (t.kind === 'path' && (crate.api.nonOwningWrappers.has(t.name) || crate.api.sharedOwnership.has(t.name))) return [];
   const s = crate.structOf(t);

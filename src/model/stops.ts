@@ -13,7 +13,7 @@ import { bodyNames, calleeName, fieldChain, forEachChild } from './walk.js';
 
 /** What received a buffer's address. */
 export type AddressConsumer =
-  | { kind: 'register'; register?: string; fn: FnNode; expr: Expr }
+  | { kind: 'register'; register?: string; /** The statement that zeroes it (see RegisterWrite.clear). */ clear?: string; fn: FnNode; expr: Expr }
   | { kind: 'object'; type?: NType; text?: string; method: string; fn: FnNode; expr: Expr }
   | { kind: 'other'; fn: FnNode; expr: Expr };
 
@@ -37,7 +37,7 @@ export interface RemovalEvent {
 export function addressConsumer(flow: ValueFlow, sink: Sink): AddressConsumer {
   const { fn, expr } = sink;
   const write = enclosingRegisterWrite(flow, fn, expr);
-  if (write) return { kind: 'register', register: write.register, fn, expr };
+  if (write) return { kind: 'register', register: write.register, clear: write.clear, fn, expr };
   if (expr.k === 'method' && !flow.is.isTextMacro(expr)) {
     const chain = fieldChain(expr.recv);
     return { kind: 'object', type: flow.crate.peel(flow.is.valueType(fn, expr.recv)), text: chain?.join('.'), method: expr.name, fn, expr };
@@ -130,6 +130,9 @@ function stopAt(flow: ValueFlow, fn: FnNode, e: Expr, edges: CallEdge[]): Stop |
   if (whole) return { scope: 'function', what: whole };
   if (flow.receiverIsCpuMemory(fn, e)) return undefined;
   const write = flow.is.registerWrite(fn, e);
+  if (write && write.register && isInterruptRegister(write.register)) {
+    return { why: `the write to \`${write.register}\` masks or acknowledges interrupts; it stops no DMA engine` };
+  }
   if (write) return { scope: 'register', register: write.register, what: write.register ? `the write to \`${write.register}\`` : 'a register write' };
   if (name === 'free_irq') return { why: '`free_irq()` releases an interrupt; it stops no DMA engine' };
   if (!isQuiesceName(api, name)) return undefined;
@@ -140,6 +143,17 @@ function stopAt(flow: ValueFlow, fn: FnNode, e: Expr, edges: CallEdge[]): Stop |
   if (flow.is.isNoDmaType(recvType)) return { why: `${text} acts on a \`${recvType!.name}\`, which does no DMA` };
   if (recvType?.local && !flow.is.isMmio(recvType)) return { why: `${text} is a method of \`${recvType.name}\` with no body in the crate that reaches the device` };
   return { scope: 'object', type: recvType, text: chain, what: text };
+}
+
+/** Words that name an interrupt register (`IRQ_MASK`, `MBOX_IRQ_ACK`, `INTR_EN`, `MSIX_CTRL`). */
+const INTERRUPT_WORDS = new Set(['IRQ', 'IRQS', 'INT', 'INTS', 'INTR', 'INTERRUPT', 'INTERRUPTS', 'ISR', 'IMR', 'IER', 'IMASK', 'MSI', 'MSIX']);
+
+/** A register whose name says it is about interrupts: writing it masks, enables or acknowledges them. */
+function isInterruptRegister(register: string): boolean {
+  return register
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .some((w) => INTERRUPT_WORDS.has(w));
 }
 
 /**

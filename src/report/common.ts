@@ -1,7 +1,7 @@
 // Helpers shared by the report formatters: counting, ordering, reading source lines, paths and
 // the line-based fingerprints that survive unrelated edits above a finding.
 
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import type { FileNotice, Finding, Severity } from '../lint/types.js';
 import type { ReportInput } from './types.js';
@@ -168,19 +168,44 @@ export interface LineFingerprint {
  */
 export function lineFingerprints(input: ReportInput, sources: SourceCache): Map<Finding, LineFingerprint> {
   const out = new Map<Finding, LineFingerprint>();
-  const seen = new Map<string, number>();
+  // Each line's text is normalized and hashed once, however many findings it has: four thousand
+  // findings on one long generated line must not cost four thousand passes over it.
+  const normalized = new Map<string, string>();
+  const groups = new Map<string, Map<string, Map<string, { seen: number; lineHash: string; prefix: Hash }>>>();
   for (const f of sortFindings(input.result.findings)) {
-    const line = sources.line(f.primary.file, f.primary.span.line);
-    const text =
-      line !== undefined ? normalizeLineText(line) : `\u0000${f.item ?? ''}\u0000${normalizeLineText(f.message)}`;
-    const key = JSON.stringify([f.primary.file, f.rule, text]);
-    const occurrence = (seen.get(key) ?? 0) + 1;
-    seen.set(key, occurrence);
+    const where = `${f.primary.file}\u0000${f.primary.span.line}`;
+    let text = normalized.get(where);
+    if (text === undefined) {
+      const line = sources.line(f.primary.file, f.primary.span.line);
+      text = line !== undefined ? normalizeLineText(line) : undefined;
+      if (text !== undefined) normalized.set(where, text);
+    }
+    text ??= `\u0000${f.item ?? ''}\u0000${normalizeLineText(f.message)}`;
+    // Nested maps keyed by the text itself: the same string object comes back for each finding
+    // on a line, and V8 hashes a string once.
+    let byText = groups.get(f.primary.file)?.get(f.rule);
+    if (!byText) {
+      if (!groups.has(f.primary.file)) groups.set(f.primary.file, new Map());
+      byText = new Map();
+      groups.get(f.primary.file)!.set(f.rule, byText);
+    }
+    let group = byText.get(text);
+    if (!group) {
+      group = {
+        seen: 0,
+        lineHash: sha256Hex(`${f.rule}\u0000${text}`).slice(0, 16),
+        // The full fingerprint hashes the text and then the occurrence: the state after the text
+        // is kept and copied for each occurrence.
+        prefix: createHash('sha256').update(`${f.rule}\u0000${rootPath(input, f.primary.file)}\u0000${text}\u0000`, 'utf8'),
+      };
+      byText.set(text, group);
+    }
+    const occurrence = ++group.seen;
     out.set(f, {
       text,
       occurrence,
-      lineHash: `${sha256Hex(`${f.rule}\u0000${text}`).slice(0, 16)}:${occurrence}`,
-      full: sha256Hex(`${f.rule}\u0000${rootPath(input, f.primary.file)}\u0000${text}\u0000${occurrence}`),
+      lineHash: `${group.lineHash}:${occurrence}`,
+      full: group.prefix.copy().update(String(occurrence), 'utf8').digest('hex'),
     });
   }
   return out;

@@ -121,6 +121,36 @@ const FRAME_CONTEXT = 40;
  * as rustc does, so one finding never prints megabytes.
  */
 export function frameLine(text: string, span: Location['span']): FrameLine {
+  if (text.length <= LONG_LINE) return frameWholeLine(text, span);
+  // Only the part around the span is measured: a finding on a megabyte-long line costs what one
+  // on a short line does, and thousands of findings on it stay linear.
+  const start = Math.min(Math.max(span.col, 1), text.length + 1) - 1;
+  let from = Math.max(0, start - 2 * MAX_FRAME_COLUMNS);
+  let to = Math.min(text.length, start + 4 * MAX_FRAME_COLUMNS);
+  if (from > 0 && isLowSurrogate(text.charCodeAt(from))) from--;
+  if (to < text.length && isLowSurrogate(text.charCodeAt(to))) to++;
+  const continues = span.endLine > span.line || (to < text.length && span.endCol - 1 > to);
+  const endCol = continues ? to - from + 1 : span.endCol - from;
+  const frame = frameWholeLine(text.slice(from, to), { line: span.line, col: start - from + 1, endLine: span.line, endCol });
+  let code = frame.code;
+  let indent = frame.indent;
+  if (from > 0 && !code.startsWith('...')) {
+    code = `...${code}`;
+    indent += 3;
+  }
+  if (to < text.length && !code.endsWith('...')) code += '...';
+  return { code, indent, carets: frame.carets, continues: frame.continues || continues };
+}
+
+/** Lines longer than this (in UTF-16 code units) are cut to the span's surroundings first. */
+const LONG_LINE = 8 * MAX_FRAME_COLUMNS;
+
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
+}
+
+/** The frame measured over the whole line, however long: `frameLine` for short lines. */
+export function frameWholeLine(text: string, span: Location['span']): FrameLine {
   const start = Math.min(Math.max(span.col, 1), text.length + 1) - 1;
   const continues = span.endLine > span.line;
   const end = continues ? text.length : Math.min(Math.max(span.endCol - 1, start), text.length);

@@ -18,7 +18,10 @@ export { formatJunit } from './junit.js';
 export { formatSarif } from './sarif.js';
 export { formatShort } from './short.js';
 
-const FORMATTERS: Record<FormatName, (input: ReportInput) => string> = {
+/** The text formats; `html` lays out pictures with a WebAssembly engine that loads asynchronously (see load.ts). */
+type TextFormatName = Exclude<FormatName, 'html'>;
+
+const FORMATTERS: Record<TextFormatName, (input: ReportInput) => string> = {
   human: formatHuman,
   short: formatShort,
   json: formatJson,
@@ -28,9 +31,9 @@ const FORMATTERS: Record<FormatName, (input: ReportInput) => string> = {
   junit: formatJunit,
 };
 
-export const FORMAT_NAMES = Object.keys(FORMATTERS) as FormatName[];
+export const FORMAT_NAMES = Object.keys(FORMATTERS) as TextFormatName[];
 
-export function formatReport(format: FormatName, input: ReportInput): string {
+export function formatReport(format: TextFormatName, input: ReportInput): string {
   const formatter = FORMATTERS[format];
   if (!formatter) throw new Error(`unknown report format: ${String(format)}`);
   return formatter(input);

@@ -11,6 +11,11 @@ const LOADERS: Record<FormatName, () => Promise<Formatter>> = {
   github: async () => (await import('./github.js')).formatGithub,
   gitlab: async () => (await import('./gitlab.js')).formatGitlab,
   junit: async () => (await import('./junit.js')).formatJunit,
+  html: async () => {
+    const [{ formatHtml }, { loadSvgRenderer }] = await Promise.all([import('./html.js'), import('./graph/svg.js')]);
+    const renderer = await loadSvgRenderer();
+    return (input) => formatHtml(input, renderer);
+  },
 };
 
 export async function loadFormatter(format: FormatName): Promise<Formatter> {

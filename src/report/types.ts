@@ -1,6 +1,7 @@
 import type { LintResult, RuleMeta } from '../lint/types.js';
+import type { DriverGraph } from '../model/lifecycle-graph.js';
 
-export type FormatName = 'human' | 'short' | 'json' | 'sarif' | 'github' | 'gitlab' | 'junit';
+export type FormatName = 'human' | 'short' | 'json' | 'sarif' | 'github' | 'gitlab' | 'junit' | 'html';
 
 export interface ReportInput {
   result: LintResult;
@@ -21,4 +22,6 @@ export interface ReportInput {
   files?: string[];
   /** Include suppressed findings (SARIF `suppressions`); other formats skip them. */
   includeSuppressed?: boolean;
+  /** The lifecycle pictures of the linted drivers, without findings marked (formats that draw). */
+  graphs?: DriverGraph[];
 }

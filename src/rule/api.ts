@@ -17,6 +17,20 @@ export interface Location {
   message?: string;
 }
 
+/**
+ * An edit of whole lines, so that a rule can suggest code without the file's text: the lines are
+ * indented like line `indentOf` (plus `indentExtra` levels) by whoever applies the edit.
+ */
+export type RuleEdit =
+  | { kind: 'insert'; file: string; /** 1-based: the lines go before this line. */ before: number; lines: string[]; indentOf: number; indentExtra: number }
+  | { kind: 'move'; file: string; /** 1-based, inclusive. */ from: number; to: number; /** The lines go after this line. */ after: number };
+
+/** A fix a rule knows for its finding; offered as a quick fix, never applied without asking. */
+export interface RuleFix {
+  title: string;
+  edits: RuleEdit[];
+}
+
 /** What a rule returns; the engine adds the level and the suppression state. */
 export interface RuleFinding {
   rule: string;
@@ -29,6 +43,8 @@ export interface RuleFinding {
   help?: string;
   /** The item the primary location is in (`impl Driver for Foo`, `fn probe`), for fingerprints. */
   item?: string;
+  /** Fixes the rule can suggest (quick fixes in the language server). */
+  fixes?: RuleFix[];
 }
 
 export interface RuleExample {

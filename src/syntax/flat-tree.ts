@@ -263,8 +263,9 @@ class LazyCopy {
     private readonly native: NativeNodes,
   ) {
     if (fieldIds.size < native.fieldIds.size) for (const [name, id] of native.fieldIds) fieldIds.set(name, id);
-    // Rust has about one node per four code units; what the extractor reads is less.
-    this.cap = Math.max(64, text.length >> 3);
+    // Rust has about one node per four code units. The extractor reads fewer, but starting
+    // with room for all of them spares most trees a second allocation of every column.
+    this.cap = Math.max(64, text.length >> 2);
     const cap = this.cap;
     this.words = new Uint32Array(cap * WORDS);
     this.follows = new Uint32Array(cap);

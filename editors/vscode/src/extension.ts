@@ -1,5 +1,6 @@
 // The dmalint extension: starts `dmalint lsp --stdio` and connects it to VS Code. Everything
-// else (diagnostics, quick fixes, hovers, config reload) is the language server's.
+// else (diagnostics, quick fixes, hovers, config reload, the driver pictures) is the language
+// server's; the extension only shows the picture it returns in a panel.
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
@@ -10,6 +11,7 @@ let client: LanguageClient | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   context.subscriptions.push(
     vscode.commands.registerCommand('dmalint.restartServer', () => restart()),
+    vscode.commands.registerCommand('dmalint.showDriverGraph', () => showDriverGraph()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('dmalint.server')) void restart();
     }),
@@ -79,4 +81,30 @@ async function stop(): Promise<void> {
 async function restart(): Promise<void> {
   await stop();
   await start();
+}
+
+interface DriverGraphResult {
+  driver: string;
+  crate: string;
+  svg: string;
+}
+
+/** The server's `dmalint.driverGraph` for the cursor's file and line, shown beside the editor. */
+async function showDriverGraph(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!client || !editor) {
+    await vscode.window.showInformationMessage('dmalint: open a Rust file of a driver first.');
+    return;
+  }
+  try {
+    const result = (await client.sendRequest('workspace/executeCommand', {
+      command: 'dmalint.driverGraph',
+      arguments: [editor.document.uri.toString(), editor.selection.active],
+    })) as DriverGraphResult;
+    const panel = vscode.window.createWebviewPanel('dmalint.driverGraph', `${result.driver}: DMA lifecycle`, vscode.ViewColumn.Beside, { enableScripts: false });
+    // No scripts; the picture is inline SVG on a light card so its colours read in any theme.
+    panel.webview.html = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';"></head><body style="margin:0;padding:8px"><div style="background:#fff;overflow:auto">${result.svg}</div></body></html>`;
+  } catch (e) {
+    await vscode.window.showErrorMessage(`dmalint: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
