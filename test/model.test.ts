@@ -7,6 +7,7 @@ import { groupCrates, type InputFile } from '../src/model/crate-graph.js';
 import { bodyBindings } from '../src/model/bindings.js';
 import { Crate, type FnNode, type NType } from '../src/model/crate.js';
 import type { Expr } from '../src/facts/ir.js';
+import { CfgSet } from '../src/model/cfg.js';
 import { defaultApi } from '../src/model/kernel-api.js';
 import { kernelPredicates } from '../src/model/kernel-predicates.js';
 import { stopCovers, type AddressConsumer } from '../src/model/stops.js';
@@ -384,5 +385,17 @@ describe('call graph kept per body', () => {
     // The same body object (as the language server keeps it), another crate around it.
     expect(callees(crate(make('Other').other))).toEqual([]);
     expect(callees(crate(other))).toEqual(['Dev::read']);
+  });
+
+  it('resolves an unedited body again under other cfgs, which change the functions of the crate', () => {
+    const facts = extractFacts(`#[cfg(CONFIG_A)]\nfn gone() {}\nfn helper() {}\nfn run() {\n    helper();\n}\n`);
+    const api = defaultApi();
+    const file = { path: 'lib.rs', absPath: path.join(ROOT, 'lib.rs'), modPath: [], facts };
+    const callees = (cfgs: CfgSet) => {
+      const c = new Crate({ root: file, files: [file] }, api, { cfgs });
+      return c.callees(fn(c, 'run')).map((e) => e.to.label);
+    };
+    expect(callees(new CfgSet(['CONFIG_A']))).toEqual(['helper']);
+    expect(callees(new CfgSet([]))).toEqual(['helper']);
   });
 });
