@@ -7,6 +7,7 @@ import { groupCrates, type InputFile } from '../src/model/crate-graph.js';
 import { bodyBindings } from '../src/model/bindings.js';
 import { Crate, type FnNode, type NType } from '../src/model/crate.js';
 import type { Expr } from '../src/facts/ir.js';
+import { CfgSet } from '../src/model/cfg.js';
 import { defaultApi } from '../src/model/kernel-api.js';
 import { kernelPredicates } from '../src/model/kernel-predicates.js';
 import { stopCovers, type AddressConsumer } from '../src/model/stops.js';
@@ -364,5 +365,37 @@ impl Drv {
     const chan: AddressConsumer = { kind: 'object', text: 'chan', method: 'attach', fn: go, expr: go.facts.body! };
     expect(stopCovers({ scope: 'object', text: 'this.chan', what: '' }, [chan], addressRegisters)).toBe(true);
     expect(stopCovers({ scope: 'object', text: 'this.other', what: '' }, [chan], addressRegisters)).toBe(false);
+  });
+});
+
+describe('call graph kept per body', () => {
+  it('resolves an unedited body again when a declaration it depends on changes', () => {
+    const caller = `fn run(d: &Dev) -> u32 {\n    d.read()\n}\n`;
+    const make = (owner: string) => {
+      const callerFacts = extractFacts(caller);
+      const other = extractFacts(`struct Dev;\nstruct Other;\nimpl ${owner} {\n    fn read(&self) -> u32 { 1 }\n}\n`);
+      return { callerFacts, other };
+    };
+    const { callerFacts, other } = make('Dev');
+    const api = defaultApi();
+    const crate = (facts: typeof other) =>
+      new Crate({ root: { path: 'lib.rs', absPath: path.join(ROOT, 'lib.rs'), modPath: [], facts: callerFacts }, files: [{ path: 'lib.rs', absPath: path.join(ROOT, 'lib.rs'), modPath: [], facts: callerFacts }, { path: 'dev.rs', absPath: path.join(ROOT, 'dev.rs'), modPath: [], facts }] }, api);
+    const callees = (c: Crate) => c.callees(fn(c, 'run')).map((e) => e.to.label);
+    expect(callees(crate(other))).toEqual(['Dev::read']);
+    // The same body object (as the language server keeps it), another crate around it.
+    expect(callees(crate(make('Other').other))).toEqual([]);
+    expect(callees(crate(other))).toEqual(['Dev::read']);
+  });
+
+  it('resolves an unedited body again under other cfgs, which change the functions of the crate', () => {
+    const facts = extractFacts(`#[cfg(CONFIG_A)]\nfn gone() {}\nfn helper() {}\nfn run() {\n    helper();\n}\n`);
+    const api = defaultApi();
+    const file = { path: 'lib.rs', absPath: path.join(ROOT, 'lib.rs'), modPath: [], facts };
+    const callees = (cfgs: CfgSet) => {
+      const c = new Crate({ root: file, files: [file] }, api, { cfgs });
+      return c.callees(fn(c, 'run')).map((e) => e.to.label);
+    };
+    expect(callees(new CfgSet(['CONFIG_A']))).toEqual(['helper']);
+    expect(callees(new CfgSet([]))).toEqual(['helper']);
   });
 });

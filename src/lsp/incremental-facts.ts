@@ -40,6 +40,13 @@ interface Chunk {
   /** Facts of the whole chunk; or, for a split impl, of its parts. */
   whole?: Part;
   split?: SplitImpl;
+  /**
+   * Set on a chunk extracted from the edited lines alone while the file's parse had a syntax
+   * error spreading beyond them: the chunks it replaced, with the text they point into, so they
+   * are found again (moved, not extracted) once the error is gone. Such a chunk is never reused
+   * itself: its facts are not what the whole file's parse gives.
+   */
+  replaced?: { chunk: Chunk; text: string }[];
 }
 
 interface SplitImpl {
@@ -67,6 +74,24 @@ interface Group {
 /** The parts of FileFacts that are lists of per-item facts, in extraction order. */
 const LIST_KEYS = ['structs', 'enums', 'impls', 'traits', 'fns', 'statics', 'typeAliases', 'uses', 'mods', 'macros', 'suppressions', 'items'] as const;
 
+/** The lines an edit touched, widened to whole chunks (see `IncrementalFacts.editRegion`). */
+interface EditRegion {
+  /** Old chunks `[first, last)` on those lines. */
+  first: number;
+  last: number;
+  /** Their range in the new text. */
+  start: number;
+  end: number;
+  /** New text length minus old. */
+  delta: number;
+}
+
+/**
+ * An error within this many characters (beyond twice the edited region) of the edit is
+ * extracted as the whole file's parse has it; a larger one is confined to the edited lines.
+ */
+const LOCAL_ERROR_SLACK = 4000;
+
 /** `extractFacts` keeps at most this many syntax error locations. */
 const MAX_SYNTAX_ERRORS = 50;
 
@@ -80,6 +105,8 @@ export interface UpdateStats {
   reused: number;
   /** Whether the whole file had to be extracted at once. */
   full: boolean;
+  /** Whether the edited lines were extracted alone, the file's parse being broken beyond them. */
+  local?: boolean;
 }
 
 /** The chunk or part does not parse on its own as it does in the file. */
@@ -95,22 +122,74 @@ export class IncrementalFacts {
 
   /** Facts of `text`, whose syntax tree is `tree` (parsed from exactly this text). */
   update(text: string, tree: Tree): FileFacts {
-    if (tree.rootNode.type !== 'source_file') return this.full(text, tree); // the whole file is one ERROR
+    const root = tree.rootNode;
+    // An unclosed delimiter makes the parser's recovery swallow the items after it (often the
+    // rest of the file) into an ERROR node; extracting all of them again costs a second per key
+    // in a large file, and their facts would be lost while the user types. Then only the edited
+    // lines are extracted again, and every other item keeps its last good facts.
+    const local = root.hasError && this.chunks.length > 0 ? this.editRegion(text) : undefined;
+    if (local && (root.type !== 'source_file' || errorSpread(root) > 2 * (local.end - local.start) + LOCAL_ERROR_SLACK)) return this.updateAroundEdit(text, local);
+    if (root.type !== 'source_file') return this.full(text, tree); // the whole file is one ERROR
     try {
-      const facts = this.updateChunks(text, tree.rootNode);
+      const facts = this.updateChunks(text, root);
       this.text = text;
       return facts;
     } catch (e) {
-      if (e instanceof NotAlike) return this.full(text, tree);
-      throw e;
+      if (!(e instanceof NotAlike)) throw e;
+      return local ? this.updateAroundEdit(text, local) : this.full(text, tree);
     }
+  }
+
+  /**
+   * The lines the edit from the last update's text to `text` touched, widened to the chunks on
+   * them: old chunks `[first, last)` and the range `[start, end)` of `text` they now cover.
+   */
+  private editRegion(text: string): EditRegion {
+    const old = this.text;
+    const max = Math.min(old.length, text.length);
+    let prefix = 0;
+    while (prefix < max && old.charCodeAt(prefix) === text.charCodeAt(prefix)) prefix++;
+    let suffix = 0;
+    while (suffix < max - prefix && old.charCodeAt(old.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix)) suffix++;
+    const delta = text.length - old.length;
+    let start = lineStartOf(old, prefix);
+    const editEnd = old.length - suffix;
+    const newline = old.indexOf('\n', editEnd);
+    let end = newline === -1 ? old.length : newline;
+    let first = 0;
+    while (first < this.chunks.length && this.chunks[first].end < start) first++;
+    let last = first;
+    while (last < this.chunks.length && this.chunks[last].start <= end) last++;
+    if (last > first) {
+      start = Math.min(start, this.chunks[first].start);
+      end = Math.max(end, this.chunks[last - 1].end);
+    }
+    return { first, last, start, end: end + delta, delta };
+  }
+
+  /** Facts with the edited region extracted on its own and every other chunk kept. */
+  private updateAroundEdit(text: string, r: EditRegion): FileFacts {
+    const old = this.chunks;
+    const oldText = this.text;
+    const lineStart = lineStartOf(text, r.start);
+    const row = countNewlines(text, 0, r.start);
+    const col = r.start - lineStart;
+    const rows = countNewlines(text, r.start, r.end) - countNewlines(oldText, r.start, r.end - r.delta);
+    const replaced = old.slice(r.first, r.last).flatMap((c) => c.replaced ?? [{ chunk: c, text: oldText }]);
+    const region: Chunk = { row, col, start: r.start, end: r.end, whole: extractLoose(row, col, text.slice(r.start, r.end)), replaced };
+    const after = old.slice(r.last).map((c) => moveChunk(c, { row: c.row + rows, startIndex: c.start + r.delta, endIndex: c.end + r.delta }));
+    this.chunks = [...old.slice(0, r.first), region, ...after];
+    this.text = text;
+    this.lastStats = { extracted: 1, reused: old.length - (r.last - r.first), full: false, local: true };
+    return assemble(this.chunks, text);
   }
 
   private updateChunks(text: string, root: SyntaxNode): FileFacts {
     const groups = groupNodes(root.children, text, true);
     const old = this.chunks;
     const same = (c: Chunk, g: Group) =>
-      !g.hasError && c.col === g.col && c.end - c.start === g.endIndex - g.startIndex && text.startsWith(this.text.slice(c.start, c.end), g.startIndex);
+      !g.hasError &&
+      !c.replaced && c.col === g.col && c.end - c.start === g.endIndex - g.startIndex && text.startsWith(this.text.slice(c.start, c.end), g.startIndex);
     // An edit changes the chunks around it: the ones before and after are matched in order,
     // without hashing the whole text.
     let head = 0;
@@ -262,6 +341,10 @@ class Pool {
   private readonly takenFrom = new Set<Chunk>();
 
   addChunk(c: Chunk, text: string): void {
+    if (c.replaced) {
+      for (const r of c.replaced) this.addChunk(r.chunk, r.text);
+      return;
+    }
     push(this.chunks, `${c.col}:${text.slice(c.start, c.end)}`, c);
     if (!c.split) return;
     push(this.skeletons, `${c.col}:${c.split.skeletonText}`, c.split.skeleton);
@@ -375,6 +458,31 @@ function extractPart(row: number, col: number, partText: string, nodes: SyntaxNo
   return movePart({ row: 0, col, facts, holders: lineHolders(facts) }, row);
 }
 
+/** Facts of `partText` at (row, col) as it parses alone: for text whose file-wide parse is broken. */
+function extractLoose(row: number, col: number, partText: string): Part {
+  const text = ' '.repeat(col) + partText;
+  const facts = extractFacts(text, { tree: parseRust(text) });
+  return movePart({ row: 0, col, facts, holders: lineHolders(facts) }, row);
+}
+
+/** Characters of the top-level nodes that hold a syntax error. */
+function errorSpread(root: SyntaxNode): number {
+  let n = 0;
+  for (const c of root.children) if (c.hasError) n += c.endIndex - c.startIndex;
+  return n;
+}
+
+/** Where the line holding offset `at` starts (`lastIndexOf` reads a negative start as 0). */
+function lineStartOf(text: string, at: number): number {
+  return at === 0 ? 0 : text.lastIndexOf('\n', at - 1) + 1;
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 /** Facts of a split impl's skeleton: the chunk with its method groups blanked. */
 function extractSkeleton(g: Group, plan: { skeletonText: string; kept: SyntaxNode[] }): Part {
   const text = ' '.repeat(g.col) + plan.skeletonText;
@@ -390,7 +498,7 @@ function extractSkeleton(g: Group, plan: { skeletonText: string; kept: SyntaxNod
 }
 
 /** A kept chunk at its new place: moved by whole lines, pointing into the new text. */
-function moveChunk(c: Chunk, g: Group): Chunk {
+function moveChunk(c: Chunk, g: Pick<Group, 'row' | 'startIndex' | 'endIndex'>): Chunk {
   const delta = g.row - c.row;
   const offset = g.startIndex - c.start;
   if (c.whole) movePart(c.whole, g.row);

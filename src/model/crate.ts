@@ -5,7 +5,11 @@ import type { CrateFile, CrateFiles } from './crate-graph.js';
 import type { KernelApi } from './kernel-api.js';
 import { bodyBindings, unwrapsOption, type Binding } from './bindings.js';
 import { cfgEnabled, type CfgSet } from './cfg.js';
+import { crateSignature } from './item-signature.js';
 import { TRANSPARENT_METHODS, walkExpr } from './walk.js';
+
+/** Call sites of a body with the indexes (in `Crate.fns`) of the functions they reach. */
+const resolvedCalls = new WeakMap<FnFacts, { signature: string; api: KernelApi; cfgs?: CfgSet; sites: { site: Expr; to: number[]; spawned: boolean }[] }>();
 
 /** A type after alias resolution: `name` is the canonical last segment. */
 export interface NType {
@@ -652,28 +656,46 @@ export class Crate {
   }
 
   private buildCallGraph(): void {
+    // A body's calls resolve alike while the crate's declarations are the same: kept per body.
+    const signature = crateSignature(this.files);
+    const indexOf = new Map(this.fns.map((f, i) => [f, i]));
     for (const fn of this.fns) {
       const body = fn.facts.body;
       if (!body) continue;
-      const env = this.env(fn);
-      const spawnedClosures = new Set<Expr>();
-      walkExpr(body, (e, parents) => {
-        if ((e.k === 'call' || e.k === 'method') && this.isSpawner(e)) {
-          for (const a of e.args) if (a.k === 'closure') spawnedClosures.add(a);
-        }
-        let targets: FnNode[] = [];
-        if (e.k === 'call') targets = this.resolveCall(e, fn, env);
-        else if (e.k === 'method') targets = this.resolveMethod(e, fn, env);
-        if (targets.length === 0) return;
-        const spawned = parents.some((p) => spawnedClosures.has(p));
-        for (const to of targets) {
-          if (to === fn) continue;
-          const edge: CallEdge = { from: fn, to, site: e, spawned };
+      let calls = resolvedCalls.get(fn.facts);
+      // The build's cfgs decide which items are in the crate, so which ones a call can reach.
+      if (calls?.signature !== signature || calls.api !== this.api || calls.cfgs !== this.cfgs) {
+        calls = { signature, api: this.api, cfgs: this.cfgs, sites: this.resolveBody(fn, body).map((c) => ({ ...c, to: c.to.map((t) => indexOf.get(t)!) })) };
+        resolvedCalls.set(fn.facts, calls);
+      }
+      for (const c of calls.sites) {
+        for (const i of c.to) {
+          const to = this.fns[i];
+          const edge: CallEdge = { from: fn, to, site: c.site, spawned: c.spawned };
           push(this.edgesFrom, fn, edge);
           push(this.edgesTo, to, edge);
         }
-      });
+      }
     }
+  }
+
+  /** The crate functions each call site of a body reaches, in walk order. */
+  private resolveBody(fn: FnNode, body: Expr): { site: Expr; to: FnNode[]; spawned: boolean }[] {
+    const out: { site: Expr; to: FnNode[]; spawned: boolean }[] = [];
+    const env = this.env(fn);
+    const spawnedClosures = new Set<Expr>();
+    walkExpr(body, (e, parents) => {
+      if ((e.k === 'call' || e.k === 'method') && this.isSpawner(e)) {
+        for (const a of e.args) if (a.k === 'closure') spawnedClosures.add(a);
+      }
+      let targets: FnNode[] = [];
+      if (e.k === 'call') targets = this.resolveCall(e, fn, env);
+      else if (e.k === 'method') targets = this.resolveMethod(e, fn, env);
+      const to = targets.filter((t) => t !== fn);
+      if (to.length === 0) return;
+      out.push({ site: e, to, spawned: parents.some((p) => spawnedClosures.has(p)) });
+    });
+    return out;
   }
 
   /** The innermost closure among `parents` (root first, as walkExpr gives them) handed to a thread spawner. */

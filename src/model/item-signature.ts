@@ -1,0 +1,50 @@
+// What a crate's items declare, without function bodies and positions: two crates with the same
+// signature resolve a given body's calls to the same functions. The language server keeps the
+// facts of unedited items across edits, so each item's text is worked out once and kept with it.
+import { createHash } from 'node:crypto';
+import type { FileFacts } from '../facts/ir.js';
+import type { CrateFile } from './crate-graph.js';
+
+/** The parts of a file's facts that declare something; bodies of functions are left out below. */
+const DECLARING_KEYS = ['structs', 'enums', 'impls', 'traits', 'fns', 'statics', 'typeAliases', 'uses', 'mods', 'macros'] as const satisfies readonly (keyof FileFacts)[];
+
+const itemText = new WeakMap<object, string>();
+
+/** A short digest of the declarations of `files`, in their order. */
+export function crateSignature(files: readonly CrateFile[]): string {
+  const hash = createHash('sha1');
+  for (const file of files) {
+    hash.update(`\0file ${file.path} ${file.modPath.join('::')}\0`);
+    for (const key of DECLARING_KEYS) {
+      hash.update(`\0${key}`);
+      for (const item of file.facts[key]) hash.update(textOf(item));
+    }
+  }
+  return hash.digest('base64');
+}
+
+function textOf(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'undefined';
+  const cached = itemText.get(value);
+  if (cached !== undefined) return cached;
+  let text: string;
+  if (Array.isArray(value)) text = `[${value.map(textOf).join(',')}]`;
+  else {
+    const obj = value as Record<string, unknown>;
+    const fnLike = 'nameSpan' in obj && 'params' in obj;
+    const parts: string[] = [];
+    for (const key in obj) {
+      const v = obj[key];
+      // Positions move when lines are added above; a function's body is what is cached per body.
+      if (isSpan(v) || (fnLike && key === 'body')) continue;
+      parts.push(`${key}:${textOf(v)}`);
+    }
+    text = `{${parts.join(',')}}`;
+  }
+  itemText.set(value, text);
+  return text;
+}
+
+function isSpan(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && typeof (v as { line?: unknown }).line === 'number' && typeof (v as { endLine?: unknown }).endLine === 'number';
+}
