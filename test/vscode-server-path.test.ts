@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeIsRecentEnough, resolveServerPath, serverLaunch, startFailure } from '../editors/vscode/src/server-path.js';
 
 describe('VS Code extension: server path', () => {
-  const folder = path.resolve('/work/space/driver');
+  const folder = path.resolve('/srv/projects/driver');
   const home = path.resolve('/home/user');
 
   it('takes ~ as the home folder and a relative path from the workspace folder, and leaves a bare name to PATH', () => {
