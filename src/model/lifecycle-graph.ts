@@ -5,7 +5,7 @@
 // resources) with the stops and releases found in it. Findings are attached to the node whose
 // source range holds their primary location. Nothing here decides a finding: rules do.
 import type { Expr, Span } from '../facts/ir.js';
-import type { Crate, DriverNode, FnNode, NType, OwnershipStep, StructNode } from './crate.js';
+import type { Crate, DriverNode, FnNode, NType, OwnershipStep } from './crate.js';
 import { dropsOf, ownedStructs, removalSteps, type RemovalStep } from './removal-path.js';
 import { addressExposures, removalEvents, stopCovers, type AddressConsumer, type Exposure, type RemovalEvent } from './stops.js';
 import { MAX_FLOW_DEPTH, valueFlow, type ValueFlow } from './value-flow.js';

@@ -9,7 +9,7 @@ import type { CallEdge, FnNode, NType, OwnershipStep } from './crate.js';
 import { isQuiesceName } from './kernel-api.js';
 import type { RemovalStep } from './removal-path.js';
 import type { Place, Sink, ValueFlow } from './value-flow.js';
-import { bodyNames, calleeName, fieldChain, forEachChild } from './walk.js';
+import { calleeName, fieldChain, forEachChild } from './walk.js';
 
 /** What received a buffer's address. */
 export type AddressConsumer =
@@ -216,24 +216,11 @@ export function addressExposures(flow: ValueFlow): Exposure[] {
   const known = exposureCache.get(flow);
   if (known) return known;
   const out: Exposure[] = [];
-  for (const fn of flow.crate.fns) {
-    if (!fn.facts.body) continue;
-    if (![...bodyNames(fn.facts.body).methods].some((name) => flow.api.dmaAddressMethods.has(name))) continue;
-    const idx = flow.index(fn);
-    const visit = (e: Expr): void => {
-      if (flow.isTextMacro(e)) return; // whatever is computed in a log or stringify! only reaches text
-      if (e.k === 'method' && flow.api.dmaAddressMethods.has(e.name) && !(idx.calls.get(e) ?? []).length) {
-        const sink = flow.addressSink(fn, e);
-        if (sink) {
-          const consumers = flow.addressSinks(fn, e).map((x) => addressConsumer(flow, x));
-          // Shown in reports: a register or an object says more than a descriptor or a field.
-          const consumer = consumers.find((c) => c.kind === 'register') ?? consumers.find((c) => c.kind === 'object') ?? addressConsumer(flow, sink);
-          out.push({ fn, site: e, sink: { fn: consumer.fn, expr: consumer.expr }, consumer, consumers, places: flow.placesOf(fn, e.recv) });
-        }
-      }
-      forEachChild(e, visit);
-    };
-    visit(fn.facts.body);
+  for (const { fn, site, sink } of flow.addressTakes()) {
+    const consumers = flow.addressSinks(fn, site).map((x) => addressConsumer(flow, x));
+    // Shown in reports: a register or an object says more than a descriptor or a field.
+    const consumer = consumers.find((c) => c.kind === 'register') ?? consumers.find((c) => c.kind === 'object') ?? addressConsumer(flow, sink);
+    out.push({ fn, site, sink: { fn: consumer.fn, expr: consumer.expr }, consumer, consumers, places: flow.placesOf(fn, site.recv) });
   }
   exposureCache.set(flow, out);
   return out;

@@ -14,6 +14,13 @@ import { bodyNames, forEachChild, TRANSPARENT_METHODS } from './walk.js';
 export type Place = { kind: 'field'; struct: StructNode; field: string } | { kind: 'owner'; struct: StructNode };
 
 /** A point where a value leaves the code that is followed. */
+/** A DMA address taken from a buffer, and the nearest place it goes. */
+export interface AddressTake {
+  fn: FnNode;
+  site: Extract<Expr, { k: 'method' }>;
+  sink: Sink;
+}
+
 export interface Sink {
   fn: FnNode;
   expr: Expr;
@@ -66,6 +73,7 @@ export class ValueFlow {
   private readonly moveMemo = new Map<Expr, Place[]>();
   private readonly rawBindingCallers = new Map<FnNode, boolean>();
   private addressFieldKeys?: Set<string>;
+  private takes?: AddressTake[];
 
   readonly api: KernelApi;
   readonly is: KernelPredicates;
@@ -462,21 +470,37 @@ export class ValueFlow {
   addressFields(): ReadonlySet<string> {
     if (this.addressFieldKeys) return this.addressFieldKeys;
     const keys = new Set<string>();
+    for (const take of this.addressTakes()) {
+      for (const place of this.storedPlaces(take.sink)) if (place.kind === 'field') keys.add(`${place.struct.name}.${place.field}`);
+    }
     this.addressFieldKeys = keys;
+    return keys;
+  }
+
+  /**
+   * Every DMA address the crate takes (`dma_handle()`, `dma_address()` of the kernel, not a crate
+   * method of that name) outside text-only macros, with the nearest place it goes; addresses that
+   * go nowhere (logged, compared) are left out. Computed once per crate.
+   */
+  addressTakes(): readonly AddressTake[] {
+    if (this.takes) return this.takes;
+    const out: AddressTake[] = [];
     for (const fn of this.crate.fns) {
       const body = fn.facts.body;
       if (!body || ![...bodyNames(body).methods].some((name) => this.api.dmaAddressMethods.has(name))) continue;
+      const calls = this.index(fn).calls;
       const visit = (e: Expr): void => {
-        if (this.isTextMacro(e)) return;
-        if (e.k === 'method' && this.api.dmaAddressMethods.has(e.name) && !(this.index(fn).calls.get(e) ?? []).length) {
+        if (this.isTextMacro(e)) return; // whatever is computed in a log or stringify! only reaches text
+        if (e.k === 'method' && this.api.dmaAddressMethods.has(e.name) && !(calls.get(e) ?? []).length) {
           const sink = this.addressSink(fn, e);
-          for (const place of sink ? this.storedPlaces(sink) : []) if (place.kind === 'field') keys.add(`${place.struct.name}.${place.field}`);
+          if (sink) out.push({ fn, site: e, sink });
         }
         forEachChild(e, visit);
       };
       visit(body);
     }
-    return keys;
+    this.takes = out;
+    return out;
   }
 
   /** The field a stored value lands in: `Self { addr }`, `self.addr = addr`. */
