@@ -10,7 +10,7 @@ import { removalSteps, type RemovalStep } from '../../src/model/removal-path.js'
 import { MAX_FLOW_DEPTH, valueFlow } from '../../src/model/value-flow.js';
 import type { DmaRule, Location, RuleContext, RuleFinding } from '../../src/rule/api.js';
 import { moveReleaseFix, stopFixes } from './fixes.js';
-import { addressExposures, consumerNote, removalEvents, stopCovers, whyNotCovered, type Exposure, type RemovalEvent } from '../../src/model/stops.js';
+import { addressExposures, addressRegistersOf, consumerNote, removalEvents, stopCovers, whyNotCovered, type Exposure, type RemovalEvent } from '../../src/model/stops.js';
 
 const RULE_ID = 'dma_free_without_quiesce';
 
@@ -148,8 +148,8 @@ function check({ crate, api }: RuleContext): RuleFinding[] {
   const flow = valueFlow(crate);
   const exposures = addressExposures(flow);
   if (exposures.length === 0) return out;
-  const addressRegisters = new Set(exposures.flatMap((x) => x.consumers.flatMap((c) => (c.kind === 'register' && c.register ? [c.register] : []))));
-  const isBuffer = (t: NType) => !t.local && api.dmaBufferTypes.has(t.name);
+  const addressRegisters = addressRegistersOf(exposures);
+  const isBuffer = (t: NType) => flow.is.isDmaBuffer(t);
   for (const driver of crate.drivers) {
     // One finding per outer field and per buffer: a buffer shared by two fields (an `Arc`) is
     // reported at the first.

@@ -7,7 +7,7 @@
 import type { Expr, Span } from '../facts/ir.js';
 import type { Crate, DriverNode, FnNode, NType, OwnershipStep } from './crate.js';
 import { dropsOf, ownedStructs, removalSteps, type RemovalStep } from './removal-path.js';
-import { addressExposures, removalEvents, stopCovers, type AddressConsumer, type Exposure, type RemovalEvent } from './stops.js';
+import { addressExposures, addressRegistersOf, removalEvents, stopCovers, type AddressConsumer, type Exposure, type RemovalEvent } from './stops.js';
 import { MAX_FLOW_DEPTH, valueFlow, type ValueFlow } from './value-flow.js';
 import { bodyNames, walkExpr } from './walk.js';
 
@@ -159,8 +159,8 @@ export function markFindings(graphs: readonly DriverGraph[], findings: readonly 
 
 function driverGraph(crate: Crate, flow: ValueFlow, exposures: Exposure[], driver: DriverNode): DriverGraph {
   const fns = new FunctionTable(crate);
-  const isBuffer = (t: NType) => !t.local && crate.api.dmaBufferTypes.has(t.name);
-  const addressRegisters = new Set(exposures.flatMap((x) => x.consumers.flatMap((c) => (c.kind === 'register' && c.register ? [c.register] : []))));
+  const isBuffer = (t: NType) => flow.is.isDmaBuffer(t);
+  const addressRegisters = addressRegistersOf(exposures);
   const owners = new Map<string, GraphOwner>();
   const buffers: { node: GraphBuffer; steps: OwnershipStep[]; consumers: AddressConsumer[] }[] = [];
   const allocations = allocationSites(crate, flow);

@@ -226,3 +226,8 @@ export function addressExposures(flow: ValueFlow): Exposure[] {
   return out;
 }
 
+
+/** The registers that received some buffer's address: clearing one of them stops that buffer only. */
+export function addressRegistersOf(exposures: readonly Exposure[]): Set<string> {
+  return new Set(exposures.flatMap((x) => x.consumers.flatMap((c) => (c.kind === 'register' && c.register ? [c.register] : []))));
+}

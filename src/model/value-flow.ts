@@ -525,7 +525,7 @@ export class ValueFlow {
   private ownsOneBuffer(s: StructNode): boolean {
     const cached = this.uniqueBufferOwners.get(s);
     if (cached !== undefined) return cached;
-    const isBuffer = (t: NType) => !t.local && this.api.dmaBufferTypes.has(t.name);
+    const isBuffer = (t: NType) => this.is.isDmaBuffer(t);
     const one = this.crate.ownedPaths(this.structType(s), isBuffer).length === 1;
     this.uniqueBufferOwners.set(s, one);
     return one;
@@ -556,8 +556,8 @@ export class ValueFlow {
     if (e.k !== 'method') return false;
     const t = this.crate.peel(this.crate.typeOf(e.recv, fn));
     if (!t) return false;
-    if (!t.local) return this.api.dmaBufferTypes.has(t.name);
-    const isBuffer = (x: NType) => !x.local && this.api.dmaBufferTypes.has(x.name);
+    if (!t.local) return this.is.isDmaBuffer(t);
+    const isBuffer = (x: NType) => this.is.isDmaBuffer(x);
     return t.local.kind === 'struct' && this.crate.ownedPaths(t, isBuffer).length > 0 && !this.is.isMmio(t);
   }
 
