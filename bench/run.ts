@@ -18,7 +18,9 @@ import { buildCorpus, LARGE_CRATE_FILES, type CorpusManifest } from './corpus.js
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository: this file runs as dist/bench/run.js. */
 const repo = path.resolve(here, '..', '..');
-const outRoot = path.join(repo, 'bench', '.out');
+// Outside the repository: the corpus must not sit under a `.gitignore` that dmalint (and
+// ast-grep) respect, or both would find nothing to check.
+const outRoot = path.join(os.tmpdir(), 'dmalint-bench');
 
 interface Options {
   runs: number;
