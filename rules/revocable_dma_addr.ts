@@ -10,6 +10,7 @@ import type { Crate, FnNode, NType, OwnershipStep } from '../src/model/crate.js'
 import type { KernelApi } from '../src/model/kernel-api.js';
 import { bodyBindings, type Binding as ModelBinding, type BodyBindings } from '../src/model/bindings.js';
 import { kernelPredicates } from '../src/model/kernel-predicates.js';
+import { PerFunctionResults, type DependsOn } from '../src/model/fn-results.js';
 import { valueFlow } from '../src/model/value-flow.js';
 import { bodyNames, walkExpr } from '../src/model/walk.js';
 
@@ -275,8 +276,17 @@ function typeFindings(crate: Crate): RuleFinding[] {
     if (!hit) continue;
     out.push(typeFinding(crate, st.file.path, st.facts.nameSpan, hit, `static \`${st.name}\``, `static ${st.name}`));
   }
-  for (const fn of crate.fns) out.push(...localTypeFindings(crate, fn));
+  const key = addressFieldsKey(crate);
+  for (const fn of crate.fns) out.push(...keptLocalTypeFindings.of(crate, fn, key, () => localTypeFindings(crate, fn)));
   return out;
+}
+
+/** Local type findings per function, kept while nothing they depend on changes (see PerFunctionResults). */
+const keptLocalTypeFindings = new PerFunctionResults<RuleFinding[]>();
+
+/** What other bodies tell the per-function parts: the fields some code fills with a DMA address. */
+function addressFieldsKey(crate: Crate): string {
+  return [...valueFlow(crate).addressFields()].sort().join(',');
 }
 
 /** Locals declared with a revocable-of-address type, and constructors that build one (a constructor in such a local's initializer is the same place). */
@@ -424,37 +434,99 @@ interface Summary {
 
 const NO_SUMMARY: Summary = { returnsAddress: false };
 
-/** Per crate: what crate functions do with DMA addresses and guarded memory handed to them. */
+/** A summary worked out, and the functions looked into for it (kept with the results that use it). */
+interface KnownSummary {
+  summary: Summary;
+  lookedInto: ReadonlySet<FnNode>;
+}
+
+/**
+ * Per crate: what crate functions do with DMA addresses and guarded memory handed to them.
+ * A summary cut short by the depth limit or a recursive call depends on the calls it was asked
+ * from, so it is kept for that chain of calls only: every function's findings are then the same
+ * whichever function was analyzed first, which lets them be kept per function.
+ */
 class Summaries {
-  private readonly memo = new Map<string, Summary>();
-  private readonly active: string[] = [];
+  private readonly memo = new Map<string, KnownSummary>();
+  /** The summaries being worked out, outermost first. */
+  private readonly active: { key: string; cutShort: boolean; lookedInto: Set<FnNode> }[] = [];
 
   constructor(readonly crate: Crate) {}
 
+  /** Runs `flow`, telling `dependsOn` each function a summary it used looked into. */
+  tracking<T>(dependsOn: DependsOn, flow: () => T): T {
+    const outer = { key: '', cutShort: false, lookedInto: new Set<FnNode>() };
+    this.active.push(outer);
+    try {
+      return flow();
+    } finally {
+      this.active.pop();
+      for (const fn of outer.lookedInto) dependsOn(fn);
+    }
+  }
+
   of(fn: FnNode, request: SummaryRequest): Summary {
     const key = `${fn.id}:${request.param}:${request.kind}`;
-    const known = this.memo.get(key);
-    if (known) return known;
+    const chain = this.chain();
+    const known = this.memo.get(key) ?? this.memo.get(`${key}@${chain}`);
+    if (known) {
+      if (!this.memo.has(key)) this.cutShort();
+      this.lookInto(known.lookedInto);
+      return known.summary;
+    }
+    this.lookInto([fn]);
     const exists = request.param === 'self' ? !!fn.facts.self : !!fn.facts.params[request.param];
-    if (this.active.includes(key) || this.active.length >= MAX_SUMMARY_DEPTH || !fn.facts.body || !exists) return NO_SUMMARY;
-    this.active.push(key);
+    if (!fn.facts.body || !exists) return NO_SUMMARY;
+    // Frames outside the tracking one: summaries being worked out.
+    const depth = this.active.filter((a) => a.key !== '').length;
+    if (this.active.some((a) => a.key === key) || depth >= MAX_SUMMARY_DEPTH) {
+      this.cutShort();
+      return NO_SUMMARY;
+    }
+    const frame = { key, cutShort: false, lookedInto: new Set<FnNode>([fn]) };
+    this.active.push(frame);
     const flow = new GuardFlow(this, fn, request);
     flow.run();
     this.active.pop();
     const summary: Summary = { sink: flow.summarySink, returnsAddress: flow.summaryReturns };
-    this.memo.set(key, summary);
+    this.memo.set(frame.cutShort ? `${key}@${chain}` : key, { summary, lookedInto: frame.lookedInto });
+    this.lookInto(frame.lookedInto);
     return summary;
+  }
+
+  /** The summaries being worked out, as a key. */
+  private chain(): string {
+    return this.active.map((a) => a.key).join('>');
+  }
+
+  /** The summaries being worked out depend on where they were asked from. */
+  private cutShort(): void {
+    for (const a of this.active) a.cutShort = true;
+  }
+
+  private lookInto(fns: Iterable<FnNode>): void {
+    const top = this.active[this.active.length - 1];
+    if (top) for (const fn of fns) top.lookedInto.add(fn);
   }
 }
 
+/** Flow findings per function, kept while nothing they depend on changes (see PerFunctionResults). */
+const keptFlowFindings = new PerFunctionResults<RuleFinding[]>();
+
 function flowFindings(crate: Crate): RuleFinding[] {
   const summaries = new Summaries(crate);
+  const key = addressFieldsKey(crate);
   const out: RuleFinding[] = [];
   for (const fn of crate.fns) {
     if (!fn.facts.body || !mentionsRevocableAccess(crate.api, fn.facts.body)) continue;
-    const flow = new GuardFlow(summaries, fn);
-    flow.run();
-    for (const escape of flow.escapes.values()) out.push(escapeFinding(fn, escape));
+    const findings = keptFlowFindings.of(crate, fn, key, (dependsOn) =>
+      summaries.tracking(dependsOn, () => {
+        const flow = new GuardFlow(summaries, fn);
+        flow.run();
+        return [...flow.escapes.values()].map((escape) => escapeFinding(fn, escape));
+      }),
+    );
+    out.push(...findings);
   }
   return out;
 }

@@ -217,6 +217,48 @@ describe('incremental facts', () => {
     expect(withFindings).toBeGreaterThan(10);
   });
 
+  it('find again what a kept function depends on when only a function it calls is edited', () => {
+    // The caller's facts are kept across the edit; its finding came from what the callee does.
+    const text = [
+      'use kernel::devres::Devres;',
+      'use kernel::dma::{CoherentAllocation, DmaAddress};',
+      'use kernel::pci;',
+      '',
+      'fn program(bar: &pci::Bar<0x1000>, base: DmaAddress) {',
+      '    bar.write32(base as u32, 0x00);',
+      '}',
+      '',
+      'struct Chan {',
+      '    ring: Devres<CoherentAllocation<u32>>,',
+      '    bar: Devres<pci::Bar<0x1000>>,',
+      '}',
+      '',
+      'impl Chan {',
+      '    fn start(&self) -> Result {',
+      '        let bar = self.bar.try_access().ok_or(ENXIO)?;',
+      '        let ring = self.ring.try_access().ok_or(ENXIO)?;',
+      '        program(&bar, ring.dma_handle());',
+      '        Ok(())',
+      '    }',
+      '}',
+      '',
+    ].join('\n');
+    const options = { rules: RULES, levels: {}, api: apiWithConfig(undefined) };
+    const findingsOf = (facts: ReturnType<typeof extractFacts>) => analyze([{ path: 't.rs', absPath: '/t.rs', facts }], options);
+    const doc = new OpenDocument('file:///t.rs', 'rust', 1, text);
+    const before = findingsOf(doc.facts());
+    expect(before.map((f) => f.message)).toEqual([expect.stringContaining('handed to `program`, which writes it to the device')]);
+    const start = doc.facts().impls[0].fns[0];
+    // The callee now only compares the address: nothing is handed to the device.
+    const write = 'bar.write32(base as u32, 0x00);';
+    const at = text.indexOf(write);
+    const plain = TextDocument.create('file:///plain.rs', 'rust', 1, text);
+    doc.applyChanges([{ range: { start: plain.positionAt(at), end: plain.positionAt(at + write.length) }, text: 'let _ = base == 0;' }], 2);
+    expect(doc.facts().impls[0].fns[0]).toBe(start);
+    expect(findingsOf(doc.facts())).toEqual(findingsOf(extractFacts(doc.text)));
+    expect(findingsOf(doc.facts())).toEqual([]);
+  });
+
   it('equal a full extraction when several changes come in one notification', () => {
     fc.assert(
       fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 2, maxLength: 5 }), fc.constantFrom(undefined, 0), (which, edits, splitImplLines) => {

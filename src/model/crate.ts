@@ -5,11 +5,11 @@ import type { CrateFile, CrateFiles } from './crate-graph.js';
 import type { KernelApi } from './kernel-api.js';
 import { bodyBindings, unwrapsOption, type Binding } from './bindings.js';
 import { cfgEnabled, type CfgSet } from './cfg.js';
-import { crateSignature } from './item-signature.js';
+import { LazySignature } from './item-signature.js';
 import { TRANSPARENT_METHODS, walkExpr } from './walk.js';
 
 /** Call sites of a body with the indexes (in `Crate.fns`) of the functions they reach. */
-const resolvedCalls = new WeakMap<FnFacts, { signature: string; api: KernelApi; cfgs?: CfgSet; sites: { site: Expr; to: number[]; spawned: boolean }[] }>();
+const resolvedCalls = new WeakMap<FnFacts, { signature: LazySignature; api: KernelApi; cfgs?: CfgSet; sites: { site: Expr; to: number[]; spawned: boolean }[] }>();
 
 /** A type after alias resolution: `name` is the canonical last segment. */
 export interface NType {
@@ -154,7 +154,9 @@ export class Crate {
   private dropsByType?: Map<string, FnNode[]>;
 
   /** The build's cfgs (from rust-project.json); items whose `#[cfg]` is certainly off are left out. */
-  private readonly cfgs?: CfgSet;
+  readonly cfgs?: CfgSet;
+  private declarations?: LazySignature;
+  private fnByFacts?: Map<FnFacts, FnNode>;
 
   constructor(
     files: CrateFiles,
@@ -168,6 +170,17 @@ export class Crate {
     this.index();
     this.buildCallGraph();
     this.findDrivers();
+  }
+
+  /** The digest of the crate's declarations (items without bodies and positions), worked out when compared. */
+  get signature(): LazySignature {
+    return (this.declarations ??= new LazySignature(this.files));
+  }
+
+  /** The crate function whose facts are `facts`, if it is in this crate. */
+  fnOf(facts: FnFacts): FnNode | undefined {
+    this.fnByFacts ??= new Map(this.fns.map((f) => [f.facts, f]));
+    return this.fnByFacts.get(facts);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -657,14 +670,14 @@ export class Crate {
 
   private buildCallGraph(): void {
     // A body's calls resolve alike while the crate's declarations are the same: kept per body.
-    const signature = crateSignature(this.files);
+    const signature = this.signature;
     const indexOf = new Map(this.fns.map((f, i) => [f, i]));
     for (const fn of this.fns) {
       const body = fn.facts.body;
       if (!body) continue;
       let calls = resolvedCalls.get(fn.facts);
       // The build's cfgs decide which items are in the crate, so which ones a call can reach.
-      if (calls?.signature !== signature || calls.api !== this.api || calls.cfgs !== this.cfgs) {
+      if (calls === undefined || calls.api !== this.api || calls.cfgs !== this.cfgs || !calls.signature.sameAs(signature)) {
         calls = { signature, api: this.api, cfgs: this.cfgs, sites: this.resolveBody(fn, body).map((c) => ({ ...c, to: c.to.map((t) => indexOf.get(t)!) })) };
         resolvedCalls.set(fn.facts, calls);
       }

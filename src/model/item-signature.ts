@@ -10,6 +10,32 @@ const DECLARING_KEYS = ['structs', 'enums', 'impls', 'traits', 'fns', 'statics',
 
 const itemText = new WeakMap<object, string>();
 
+/**
+ * The declaration digest of a crate, worked out only when a later crate compares its own with
+ * it: a one-off run (the command line) never pays for it.
+ */
+export class LazySignature {
+  private digest: string | undefined;
+  private files: readonly CrateFile[] | undefined;
+
+  constructor(files: readonly CrateFile[]) {
+    // A snapshot: the digest must be of the declarations as they are now, whenever it is asked.
+    this.files = files.map((f) => ({ ...f }));
+  }
+
+  get value(): string {
+    if (this.digest === undefined) {
+      this.digest = crateSignature(this.files ?? []);
+      this.files = undefined;
+    }
+    return this.digest;
+  }
+
+  sameAs(other: LazySignature): boolean {
+    return this === other || this.value === other.value;
+  }
+}
+
 /** A short digest of the declarations of `files`, in their order. */
 export function crateSignature(files: readonly CrateFile[]): string {
   const hash = createHash('sha1');
