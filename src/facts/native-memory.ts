@@ -2,12 +2,17 @@
 // after V8 has collected its JavaScript wrapper and, on a later turn of the event loop, run the
 // finalizer that collection queued. Parsing allocates little JavaScript memory, so V8 seldom
 // collects on its own, and native memory would grow with every file parsed. So whoever parses
-// in a loop asks for a collection every so many bytes of text and lets the event loop turn.
+// in a loop checks, every so many bytes of text, how far the process has grown since the last
+// collection, and asks for one (and lets the event loop turn) only when that is large. Extracting
+// facts allocates plenty of JavaScript memory, so V8 usually collects the trees on its own and a
+// forced full collection, which walks the whole heap, is rarely needed.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** Text parsed between two collections. */
-const BYTES_PER_COLLECTION = 1024 * 1024;
+/** Text parsed between two looks at the process's size. */
+const BYTES_PER_CHECK = 1024 * 1024;
+/** Growth of the resident set since the last collection that makes the next one due. */
+const GROWTH_PER_COLLECTION = 256 * 1024 * 1024;
 
 let gc: (() => void) | undefined;
 
@@ -23,12 +28,21 @@ function collector(): () => void {
 /** Counts parsed text; says when a collection is due. */
 export class ParseBudget {
   private bytes = 0;
+  private base = process.memoryUsage.rss();
 
   /** Records `length` code units parsed; true when it is time to collect. */
   add(length: number): boolean {
     this.bytes += length;
-    if (this.bytes < BYTES_PER_COLLECTION) return false;
+    if (this.bytes < BYTES_PER_CHECK) return false;
     this.bytes = 0;
+    const rss = process.memoryUsage.rss();
+    if (rss - this.base < GROWTH_PER_COLLECTION) {
+      // Memory given back since (by V8's own collections) lowers the mark.
+      this.base = Math.min(this.base, rss);
+      return false;
+    }
+    // Measured after the collection, on the next check.
+    this.base = Infinity;
     return true;
   }
 }
