@@ -281,8 +281,11 @@ function typeFindings(crate: Crate): RuleFinding[] {
   return out;
 }
 
-/** Local type findings per function, kept while nothing they depend on changes (see PerFunctionResults). */
-const keptLocalTypeFindings = new PerFunctionResults<RuleFinding[]>();
+/**
+ * Local type findings per function, kept while nothing they depend on changes (see
+ * PerFunctionResults); their locations refer into the facts and their messages name no line.
+ */
+const keptLocalTypeFindings = new PerFunctionResults<RuleFinding[]>({ movesWithFacts: true });
 
 /** What other bodies tell the per-function parts: the fields some code fills with a DMA address. */
 function addressFieldsKey(crate: Crate): string {
@@ -380,7 +383,11 @@ interface Guard {
   /** `closure`: held while a closure runs; `binding`: held by a local; `temporary`: dropped with its statement. */
   kind: 'closure' | 'binding' | 'temporary';
   closed: boolean;
-  endLine: number;
+  /**
+   * The code whose last line ends the guard: a reference into the facts, so a kept finding
+   * names the right line after the function moved.
+   */
+  end?: Span;
 }
 
 interface Taint {
@@ -510,8 +517,12 @@ class Summaries {
   }
 }
 
-/** Flow findings per function, kept while nothing they depend on changes (see PerFunctionResults). */
-const keptFlowFindings = new PerFunctionResults<RuleFinding[]>();
+/**
+ * What each function's flow found, kept while nothing it depends on changes (see
+ * PerFunctionResults). The escapes refer into the facts, which move with the function, so the
+ * findings are made from them again on each analysis.
+ */
+const keptEscapes = new PerFunctionResults<Escape[]>({ movesWithFacts: true });
 
 function flowFindings(crate: Crate): RuleFinding[] {
   const summaries = new Summaries(crate);
@@ -519,14 +530,14 @@ function flowFindings(crate: Crate): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const fn of crate.fns) {
     if (!fn.facts.body || !mentionsRevocableAccess(crate.api, fn.facts.body)) continue;
-    const findings = keptFlowFindings.of(crate, fn, key, (dependsOn) =>
+    const escapes = keptEscapes.of(crate, fn, key, (dependsOn) =>
       summaries.tracking(dependsOn, () => {
         const flow = new GuardFlow(summaries, fn);
         flow.run();
-        return [...flow.escapes.values()].map((escape) => escapeFinding(fn, escape));
+        return [...flow.escapes.values()];
       }),
     );
-    out.push(...findings);
+    for (const escape of escapes) out.push(escapeFinding(fn, escape));
   }
   return out;
 }
@@ -567,8 +578,8 @@ function escapeFinding(fn: FnNode, escape: Escape): RuleFinding {
 
 function guardNote(g: Guard): string {
   const what = g.call ? `\`${g.call.name}()\`` : 'the guard';
-  if (g.kind === 'closure') return `the guard of ${what} is held only while the closure runs: it ends at line ${g.endLine}`;
-  return `the guard from ${what} ends at line ${g.endLine}`;
+  if (g.kind === 'closure') return `the guard of ${what} is held only while the closure runs: it ends at line ${g.end?.endLine ?? 0}`;
+  return `the guard from ${what} ends at line ${g.end?.endLine ?? 0}`;
 }
 
 function sinkPhrase(fn: FnNode, sink: Sink, taint: Taint): string {
@@ -691,7 +702,7 @@ class GuardFlow {
       return;
     }
     const inner = (type && this.crate.peel(type)) ?? { kind: 'other', name: '', path: [], args: [], text: '' };
-    const guard: Guard = { inner, kind: 'binding', closed: this.summary.kind === 'address', endLine: 0 };
+    const guard: Guard = { inner, kind: 'binding', closed: this.summary.kind === 'address' };
     this.summaryGuard = guard;
     if (this.summary.kind === 'guard') {
       this.declare(name, { param: true, guard }, inner);
@@ -725,8 +736,8 @@ class GuardFlow {
     this.owned.push([]);
   }
 
-  private leave(endLine: number): void {
-    close(this.owned.pop() ?? [], endLine);
+  private leave(end: Span): void {
+    close(this.owned.pop() ?? [], end);
   }
 
   private typeIn(e: Expr): NType | undefined {
@@ -762,7 +773,7 @@ class GuardFlow {
     if (known) return known;
     const inner = this.revocableInner(e.recv);
     if (!inner) return undefined;
-    const guard: Guard = { call: e, inner, kind, closed: false, endLine: e.span.endLine };
+    const guard: Guard = { call: e, inner, kind, closed: false, end: e.span };
     this.accessGuards.set(e, guard);
     if (kind === 'temporary') (this.temps[this.temps.length - 1] ?? this.owned[this.owned.length - 1]).push(guard);
     return guard;
@@ -1013,9 +1024,9 @@ class GuardFlow {
         const t = this.expr(s.expr, inert);
         if (i === e.stmts.length - 1 && !s.semi) tail = t;
       }
-      close(this.temps.pop() ?? [], s.span.endLine);
+      close(this.temps.pop() ?? [], s.span);
     });
-    this.leave(e.span.endLine);
+    this.leave(e.span);
     return tail;
   }
 
@@ -1072,7 +1083,7 @@ class GuardFlow {
     this.enter();
     this.condition(e.cond, inert);
     const a = this.expr(e.then, inert);
-    this.leave(e.then.span.endLine);
+    this.leave(e.then.span);
     const b = e.else ? this.expr(e.else, inert) : undefined;
     return a ?? b;
   }
@@ -1099,7 +1110,7 @@ class GuardFlow {
       else if (taint) this.declarePattern(arm.pat, { taint });
       if (arm.guard) this.expr(arm.guard, true);
       out = this.expr(arm.body, inert) ?? out;
-      this.leave(arm.body.span.endLine);
+      this.leave(arm.body.span);
     }
     return out;
   }
@@ -1119,7 +1130,7 @@ class GuardFlow {
     }
     if (e.cond) this.condition(e.cond, inert);
     this.expr(e.body, inert);
-    this.leave(e.span.endLine);
+    this.leave(e.span);
   }
 
   /** The element type of a `for` loop's iterable (`xs.iter()`, `&xs`, `xs.iter().enumerate()`). */
@@ -1145,9 +1156,9 @@ class GuardFlow {
     this.temps.push([]);
     for (const p of c.params) this.declarePattern(p, { guard: param?.guard, taint: param?.taint }, param?.guard?.inner);
     const tail = this.expr(c.body, inert);
-    close(this.temps.pop() ?? [], c.span.endLine);
+    close(this.temps.pop() ?? [], c.span);
     const returns = this.closureReturns.pop() ?? [];
-    this.leave(c.span.endLine);
+    this.leave(c.span);
     return tail ?? returns[0];
   }
 
@@ -1168,7 +1179,7 @@ class GuardFlow {
       const t = this.closure(a, inert, { guard });
       if (guard.kind === 'closure') {
         guard.closed = true;
-        guard.endLine = a.span.endLine;
+        guard.end = a.span;
       }
       if (t) out = t.guard === guard ? { ...t, viaClosure: a.span } : t;
     }
@@ -1299,11 +1310,11 @@ function isValueConversion(name: string): boolean {
   return VALUE_CONVERSIONS.has(name) || /^(wrapping|checked|saturating|overflowing)_/.test(name);
 }
 
-function close(guards: Guard[], endLine: number): void {
+function close(guards: Guard[], end: Span): void {
   for (const g of guards) {
     if (g.closed) continue;
     g.closed = true;
-    g.endLine = endLine;
+    g.end = end;
   }
 }
 

@@ -259,6 +259,43 @@ describe('incremental facts', () => {
     expect(findingsOf(doc.facts())).toEqual([]);
   });
 
+  it('name the lines of kept findings where their function moved', () => {
+    const text = [
+      'use kernel::devres::Devres;',
+      'use kernel::dma::CoherentAllocation;',
+      'use kernel::pci;',
+      '',
+      'struct Chan {',
+      '    ring: Devres<CoherentAllocation<u32>>,',
+      '    bar: Devres<pci::Bar<0x1000>>,',
+      '}',
+      '',
+      'impl Chan {',
+      '    fn start(&self) -> Result {',
+      '        let addr = {',
+      '            let ring = self.ring.try_access().ok_or(ENXIO)?;',
+      '            ring.dma_handle()',
+      '        };',
+      '        self.bar.try_access().ok_or(ENXIO)?.write64(addr, 0x10);',
+      '        Ok(())',
+      '    }',
+      '}',
+      '',
+    ].join('\n');
+    const options = { rules: RULES, levels: {}, api: apiWithConfig(undefined) };
+    const findingsOf = (facts: ReturnType<typeof extractFacts>) => analyze([{ path: 't.rs', absPath: '/t.rs', facts }], options);
+    const doc = new OpenDocument('file:///t.rs', 'rust', 1, text);
+    const lines = (found: ReturnType<typeof findingsOf>) => found.flatMap((f) => f.related.map((r) => `${r.span.line}: ${r.message}`));
+    expect(lines(findingsOf(doc.facts()))).toContain('13: the guard from `try_access()` ends at line 15');
+    const start = doc.facts().impls[0].fns[0];
+    // Two lines added above the struct: the function keeps its facts and moves down.
+    doc.applyChanges([{ range: { start: { line: 4, character: 0 }, end: { line: 4, character: 0 } }, text: '// moved\n\n' }], 2);
+    expect(doc.facts().impls[0].fns[0]).toBe(start);
+    const moved = findingsOf(doc.facts());
+    expect(moved).toEqual(findingsOf(extractFacts(doc.text)));
+    expect(lines(moved)).toContain('15: the guard from `try_access()` ends at line 17');
+  });
+
   it('equal a full extraction when several changes come in one notification', () => {
     fc.assert(
       fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 2, maxLength: 5 }), fc.constantFrom(undefined, 0), (which, edits, splitImplLines) => {

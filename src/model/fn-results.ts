@@ -31,6 +31,13 @@ export type DependsOn = (other: FnNode) => void;
 export class PerFunctionResults<T> {
   private readonly kept = new WeakMap<FnFacts, Kept<T>>();
 
+  /**
+   * `movesWithFacts`: the results hold no line or column of their own, only references to the
+   * facts' spans, which are moved in place with the function; they stay valid where it moves.
+   * Otherwise a result is kept only while the function stays where it was.
+   */
+  constructor(private readonly options: { movesWithFacts?: boolean } = {}) {}
+
   /** `fn`'s result: the kept one when nothing it depends on changed, else `compute`'s. */
   of(crate: Crate, fn: FnNode, key: string, compute: (dependsOn: DependsOn) => T): T {
     const kept = this.kept.get(fn.facts);
@@ -61,8 +68,7 @@ export class PerFunctionResults<T> {
       kept.api === crate.api &&
       kept.cfgs === crate.cfgs &&
       kept.file === fn.file.path &&
-      kept.line === at.line &&
-      kept.col === at.col &&
+      (this.options.movesWithFacts === true || (kept.line === at.line && kept.col === at.col)) &&
       kept.dependsOn.every((facts) => crate.fnOf(facts) !== undefined) &&
       // Last: the first comparison with an earlier crate works its digest out.
       kept.signature.sameAs(crate.signature)
