@@ -43,10 +43,22 @@ export function crateSignature(files: readonly CrateFile[]): string {
     hash.update(`\0file ${file.path} ${file.modPath.join('::')}\0`);
     for (const key of DECLARING_KEYS) {
       hash.update(`\0${key}`);
-      for (const item of file.facts[key]) hash.update(textOf(item));
+      for (const item of file.facts[key]) hash.update(digestOf(item));
     }
   }
   return hash.digest('base64');
+}
+
+const itemDigest = new WeakMap<object, string>();
+
+/** An item's text, digested once per item object: the crate's digest then hashes little. */
+function digestOf(item: object): string {
+  let digest = itemDigest.get(item);
+  if (digest === undefined) {
+    digest = createHash('sha1').update(textOf(item)).digest('base64');
+    itemDigest.set(item, digest);
+  }
+  return digest;
 }
 
 function textOf(value: unknown): string {
