@@ -1,11 +1,15 @@
 // The flat copy of a tree must answer every question the extractor asks exactly as the
 // tree-sitter binding does: compared node by node on every fixture and on awkward inputs, for
-// both ways of copying (children calls for trees without errors, a cursor walk for any tree).
+// the three ways of copying (children calls for trees without errors, a cursor walk for any
+// tree, and the native addon's parse and export in one call).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain JavaScript module shared with `npm run fuzz`
 import { caseArbitrary, loadSeeds, mutate } from '../scripts/fuzz-core.mjs';
-import { flattenTree } from '../src/syntax/flat-tree.js';
+import { flattenTree, nodeAtIndex, parseNative } from '../src/syntax/flat-tree.js';
+import { getNativeParse, nativeParseLoadError } from '../src/syntax/native-parse.js';
 import type { FieldName } from '../src/syntax/node-kinds.generated.js';
 import { parseRust, type SyntaxNode } from '../src/syntax/parser.js';
 
@@ -21,10 +25,20 @@ function key(n: SyntaxNode | null): string {
 }
 
 /** Every difference between the two trees, as readable lines (empty when they agree). */
-function differences(text: string, via?: 'cursor', fields: readonly FieldName[] = FIELDS): string[] {
+function differences(text: string, via?: 'cursor' | 'native', fields: readonly FieldName[] = FIELDS): string[] {
   const tree = parseRust(text);
-  const flat = flattenTree(tree, text, via);
+  const flat = via === 'native' ? parseNative(text)! : flattenTree(tree, text, via);
   const out: string[] = [];
+  if (via === 'native') {
+    // The node holding a code unit, as suppression comments are recognised: every '/' and some
+    // other code units.
+    for (let i = 0; i < text.length && out.length < 10; i++) {
+      if (text[i] !== '/' && i % 5 !== 0) continue;
+      const a = key(nodeAtIndex(tree.rootNode, i));
+      const b = key(nodeAtIndex(flat, i));
+      if (a !== b) out.push(`node at ${i}: native ${a}, flat ${b}`);
+    }
+  }
   const stack: [SyntaxNode, SyntaxNode][] = [[tree.rootNode, flat]];
   while (stack.length > 0 && out.length < 10) {
     const [a, b] = stack.pop()!;
@@ -70,6 +84,58 @@ interface Seed {
 }
 
 const seeds = loadSeeds() as Seed[];
+
+/** Whether the native addon must be there: set DMALINT_NATIVE_ABSENT=1 where it is not built on purpose. */
+const nativeExpected = process.env.DMALINT_NATIVE_ABSENT !== '1' && process.env.DMALINT_NATIVE !== '0';
+const native = getNativeParse() !== undefined;
+
+function rustFilesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? rustFilesUnder(full) : e.name.endsWith('.rs') ? [full] : [];
+  });
+}
+
+describe('native parse and export', () => {
+  it('is built and loads (set DMALINT_NATIVE_ABSENT=1 where it is not built)', () => {
+    if (nativeExpected) expect(nativeParseLoadError()).toBeUndefined();
+    expect(native).toBe(nativeExpected);
+  });
+
+  it.runIf(native)('answers like the binding on every .rs file under fixtures/ and test/', () => {
+    const root = path.resolve(__dirname, '..');
+    const files = [...rustFilesUnder(path.join(root, 'fixtures')), ...rustFilesUnder(path.join(root, 'test'))];
+    expect(files.length).toBeGreaterThan(200);
+    for (const file of files) {
+      const text = fs.readFileSync(file, 'utf8');
+      expect(differences(text, 'native'), path.relative(root, file)).toEqual([]);
+    }
+  }, 240_000);
+
+  it.runIf(native)('answers like the binding on broken edits of fixtures', () => {
+    let broken = 0;
+    fc.assert(
+      fc.property(caseArbitrary(fc, seeds.length, { maxNest: 40 }), (c: { seed: number; file: number; mutations: unknown[] }) => {
+        const seed = seeds[c.seed % seeds.length];
+        const text = (mutate(seed.files[c.file % seed.files.length].text, c.mutations) as Buffer).toString('utf8');
+        if (parseRust(text).rootNode.hasError) broken++;
+        expect(differences(text, 'native')).toEqual([]);
+      }),
+      { numRuns: 100, seed: 20_261_125 },
+    );
+    expect(broken).toBeGreaterThan(30);
+  }, 120_000);
+
+  it.runIf(native)('answers like the binding on random text', () => {
+    // Any code units at all, lone surrogates included: the binding and the addon read the same UTF-16.
+    fc.assert(
+      fc.property(fc.string({ unit: fc.oneof(fc.constantFrom(...'fn(){}[];:<>&*\'"/ \n\r\t#!0a_é'.split('')), fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u))), maxLength: 200 }), (text: string) => {
+        expect(differences(text, 'native')).toEqual([]);
+      }),
+      { numRuns: 200, seed: 7 },
+    );
+  });
+});
 
 describe('flat tree', () => {
   it('answers like the binding on every fixture', () => {
@@ -135,6 +201,7 @@ describe('flat tree', () => {
     it(`answers like the binding: ${name}`, () => {
       expect(differences(text)).toEqual([]);
       expect(differences(text, 'cursor')).toEqual([]);
+      if (native) expect(differences(text, 'native')).toEqual([]);
     });
   }
 });

@@ -1,6 +1,6 @@
 // Per-file extraction: Rust source text in, FileFacts out. Pure and synchronous, so it can run
 // in a worker thread and its result can be cached by content hash.
-import { flattenTree } from '../syntax/flat-tree.js';
+import { flattenTree, nodeAtIndex, parseFlat, parseNative } from '../syntax/flat-tree.js';
 import { is, parseRust, type SyntaxNode, type Tree } from '../syntax/parser.js';
 import {
   FACTS_VERSION,
@@ -92,14 +92,17 @@ export function emptyFacts(text: string): FileFacts {
 }
 
 export function extractFacts(text: string, options: ExtractOptions = {}): FileFacts {
-  const tree = options.tree ?? parseRust(text);
+  // Without a tree to reuse, the native addon parses and copies in one call when it is built.
+  const native = options.tree ? undefined : parseNative(text);
+  const tree = native ? undefined : (options.tree ?? parseRust(text));
   const facts = emptyFacts(text);
   const ctx: Ctx = { state: { truncated: false }, pending: [] };
-  const root = flattenTree(tree, text);
+  const root = native ?? flattenTree(tree!, text);
   walkItems(root, [], facts, ctx, 0);
   reparseMacroBodies(ctx.pending!, ctx);
   collectSyntaxErrors(root, facts.syntaxErrors);
-  facts.suppressions = extractSuppressions(text, (index) => commentAt(tree.rootNode, index));
+  const lookup = tree ? tree.rootNode : root;
+  facts.suppressions = extractSuppressions(text, (index) => commentAt(lookup, index));
   facts.truncated = ctx.state.truncated;
   return facts;
 }
@@ -112,8 +115,7 @@ export function countLines(text: string): number {
 
 /** Whether the code unit at `index` lies inside a line comment (not a doc comment). */
 function commentAt(root: SyntaxNode, index: number): boolean {
-  const node = (root as unknown as { descendantForIndex(a: number, b: number): SyntaxNode }).descendantForIndex(index, index + 1);
-  for (let n: SyntaxNode | null = node; n; n = n.parent) {
+  for (let n: SyntaxNode | null = nodeAtIndex(root, index); n; n = n.parent) {
     if (n.type === 'line_comment') return !/^\/\/[/!]/.test(n.text) || n.text.startsWith('////');
     if (n.type === 'block_comment') return true;
   }
@@ -580,10 +582,6 @@ function reparseMacroBodies(pending: PendingMacro[], ctx: Ctx): void {
     const { args, parsed } = macroArgs(fn, p.tt, aligned ? rowStarts[i] : 0, ctx);
     p.apply(args, parsed);
   });
-}
-
-function parseFlat(text: string): SyntaxNode {
-  return flattenTree(parseRust(text), text);
 }
 
 function macroArgs(fn: SyntaxNode | undefined, tt: SyntaxNode, rowStart: number, ctx: Ctx): { args: Expr[]; parsed: boolean } {

@@ -12,8 +12,11 @@
 // - a tree with errors is copied whole by a cursor walk that asks every node's type, field,
 //   offsets and error flags, because error recovery breaks what the first way derives.
 // Everything else (text, positions, children, siblings) is then answered in JavaScript.
+// When the native addon is built (native-parse.ts), `parseFlat` skips both: it parses and gets
+// every node's columns, copied in C with the same cursor walk, in one call.
+import { getNativeParse, type NativeParse } from './native-parse.js';
 import type { FieldName } from './node-kinds.generated.js';
-import { getNativeNodes, type NativeNodes, type SyntaxNode, type Tree } from './parser.js';
+import { getNativeNodes, parseRust, type NativeNodes, type SyntaxNode, type Tree } from './parser.js';
 
 interface Cursor {
   readonly nodeTypeId: number;
@@ -136,6 +139,26 @@ class FlatNode implements SyntaxNode {
   get previousSibling(): SyntaxNode | null {
     return this.t.node(this.t.c.prevSibling[this.i]);
   }
+  /**
+   * The smallest node that contains code unit `index`, as the binding's
+   * `descendantForIndex(index, index + 1)` finds it: tree-sitter descends into the child that
+   * contains it, through hidden nodes, whose visible children are the children here.
+   */
+  nodeAt(index: number): FlatNode {
+    let node = this.i;
+    for (let descended = true; descended; ) {
+      descended = false;
+      const c = this.t.open(node);
+      for (let k = c.firstChild[node]; k !== NONE; k = c.nextSibling[k]) {
+        if (c.end[k] <= index) continue;
+        if (index < c.start[k]) break;
+        node = k;
+        descended = true;
+        break;
+      }
+    }
+    return this.t.node(node)!;
+  }
   get children(): SyntaxNode[] {
     const c = this.t.open(this.i);
     const out: SyntaxNode[] = [];
@@ -204,6 +227,43 @@ export function flattenTree(tree: Tree, text: string, via?: 'cursor'): SyntaxNod
     return flat.node(0)!;
   }
   return flattenByCursor(tree, text);
+}
+
+/**
+ * Parses `text` and returns the root of its flat copy: in one call to the native addon when it is
+ * there, else through the binding (`parseRust` then `flattenTree`). For a tree that is not kept
+ * (the language server keeps its trees, to edit them, and copies them with `flattenTree`).
+ */
+export function parseFlat(text: string): SyntaxNode {
+  return parseNative(text) ?? flattenTree(parseRust(text), text);
+}
+
+/** The flat copy of `text`'s tree from the native addon, or undefined when it is not there. */
+export function parseNative(text: string): SyntaxNode | undefined {
+  const native = getNativeParse();
+  if (!native) return undefined;
+  if (tablesFrom !== native) learnTables(native);
+  const c = native.parse(text);
+  return new FlatTree(text, c, c.missing, c.error).node(0)!;
+}
+
+let tablesFrom: NativeParse | undefined;
+
+/** Fills the language-wide tables from the addon's, all at once. */
+function learnTables(native: NativeParse): void {
+  native.names.forEach((name, id) => {
+    if (typeof name === 'string') learnType(id, name, native.named[id] === 1);
+  });
+  native.fields.forEach((name, id) => {
+    if (name) fieldIds.set(name, id);
+  });
+  tablesFrom = native;
+}
+
+/** The smallest node of `root`'s tree that contains code unit `index`. */
+export function nodeAtIndex(root: SyntaxNode, index: number): SyntaxNode {
+  if (root instanceof FlatNode) return root.nodeAt(index);
+  return (root as unknown as { descendantForIndex(a: number, b: number): SyntaxNode }).descendantForIndex(index, index + 1);
 }
 
 /** Words per node in the binding's transfer buffer: id (2), start byte, start row, start column, alias. */
