@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
+import { nativeAddonDigest } from '../syntax/native-parse.js';
 import { codeDigest, defaultCacheDir, prepareCacheDir, digestOf, EntryStore, packageRoot, parseFacts, pruneStaleNamespaces, serializeFacts, sha256, type CacheCounters } from './cache.js';
 import { FACTS_VERSION, type FileFacts } from './ir.js';
 import { collectAndYield, ParseBudget } from './native-memory.js';
@@ -121,7 +122,9 @@ function openCache(explicitDir: string | undefined, cwd: string): ReturnType<typ
  */
 function openStores(dir: string): { facts: EntryStore; results: EntryStore } {
   const require = createRequire(import.meta.url);
-  const versions = ['tree-sitter', 'tree-sitter-rust'].map((p) => `${p}@${(require(`${p}/package.json`) as { version: string }).version}`).join(',');
+  const packages = ['tree-sitter', 'tree-sitter-rust'].map((p) => `${p}@${(require(`${p}/package.json`) as { version: string }).version}`).join(',');
+  // The native addon's build too: its C is not among the code digested below.
+  const versions = `${packages},native@${nativeAddonDigest().slice(0, 16)}`;
   const factsCode = codeDigest(['src/facts/extract', 'src/facts/suppressions', 'src/facts/ir', 'src/syntax']);
   const factsTag = `facts-v${FACTS_VERSION}-${sha256(`${versions}\n${factsCode}`).slice(0, 16)}`;
   const resultsCode = codeDigest(['src/facts', 'src/syntax', 'src/model', 'src/lint', 'rules']);

@@ -3,6 +3,7 @@
 // binding (see flat-tree.ts). `npm ci` builds it; when it is not built, fails to load or is
 // turned off with DMALINT_NATIVE=0, `getNativeParse()` answers undefined and dmalint parses
 // through the binding as before. Both run the same tree-sitter core on the same language object.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -64,6 +65,20 @@ export function nativeParseLoadError(): string | undefined {
 /** Turns the addon's use on or off in this thread (tests compare both paths in one process). */
 export function useNativeParse(on: boolean): void {
   enabled = on;
+}
+
+/**
+ * A digest of the built addon, '' when it is not built: part of the cache's namespaces, so facts
+ * kept from an addon built from other C sources are never read back.
+ */
+export function nativeAddonDigest(): string {
+  const file = addonPath();
+  if (!file) return '';
+  try {
+    return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  } catch {
+    return '';
+  }
 }
 
 /** The built addon's path: `native/build/Release/flat_parse.node` at the package root. */
