@@ -5,11 +5,13 @@ import type { CrateFile, CrateFiles } from './crate-graph.js';
 import type { KernelApi } from './kernel-api.js';
 import { bodyBindings, unwrapsOption, type Binding } from './bindings.js';
 import { cfgEnabled, type CfgSet } from './cfg.js';
+import { PerFunctionResults } from './fn-results.js';
 import { LazySignature } from './item-signature.js';
 import { TRANSPARENT_METHODS, walkExpr } from './walk.js';
 
 /** Call sites of a body with the indexes (in `Crate.fns`) of the functions they reach. */
-const resolvedCalls = new WeakMap<FnFacts, { signature: LazySignature; api: KernelApi; cfgs?: CfgSet; sites: { site: Expr; to: number[]; spawned: boolean }[] }>();
+/** Each body's call sites and the crate functions (by index) they reach; see buildCallGraph. */
+const resolvedCalls = new PerFunctionResults<{ site: Expr; to: number[]; spawned: boolean }[]>({ movesWithFacts: true });
 
 /** A type after alias resolution: `name` is the canonical last segment. */
 export interface NType {
@@ -670,18 +672,14 @@ export class Crate {
 
   private buildCallGraph(): void {
     // A body's calls resolve alike while the crate's declarations are the same: kept per body.
-    const signature = this.signature;
     const indexOf = new Map(this.fns.map((f, i) => [f, i]));
     for (const fn of this.fns) {
       const body = fn.facts.body;
       if (!body) continue;
-      let calls = resolvedCalls.get(fn.facts);
-      // The build's cfgs decide which items are in the crate, so which ones a call can reach.
-      if (calls === undefined || calls.api !== this.api || calls.cfgs !== this.cfgs || !calls.signature.sameAs(signature)) {
-        calls = { signature, api: this.api, cfgs: this.cfgs, sites: this.resolveBody(fn, body).map((c) => ({ ...c, to: c.to.map((t) => indexOf.get(t)!) })) };
-        resolvedCalls.set(fn.facts, calls);
-      }
-      for (const c of calls.sites) {
+      // The crate's declarations and build decide which functions a call can reach; a body's
+      // sites refer into its facts, which move with it.
+      const sites = resolvedCalls.of(this, fn, '', () => this.resolveBody(fn, body).map((c) => ({ ...c, to: c.to.map((t) => indexOf.get(t)!) })));
+      for (const c of sites) {
         for (const i of c.to) {
           const to = this.fns[i];
           const edge: CallEdge = { from: fn, to, site: c.site, spawned: c.spawned };

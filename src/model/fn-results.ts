@@ -28,8 +28,15 @@ interface Kept<T> {
 /** Records, while a result is computed, the other functions it looks into. */
 export type DependsOn = (other: FnNode) => void;
 
+/**
+ * Results kept per function: the newest first. Two, so that undoing an edit that changed the
+ * crate's declarations (a delimiter typed and deleted, which the parser's recovery turns into
+ * other items for a moment) finds the results from before it.
+ */
+const KEPT_PER_FUNCTION = 2;
+
 export class PerFunctionResults<T> {
-  private readonly kept = new WeakMap<FnFacts, Kept<T>>();
+  private readonly kept = new WeakMap<FnFacts, Kept<T>[]>();
 
   /**
    * `movesWithFacts`: the results hold no line or column of their own, only references to the
@@ -40,14 +47,15 @@ export class PerFunctionResults<T> {
 
   /** `fn`'s result: the kept one when nothing it depends on changed, else `compute`'s. */
   of(crate: Crate, fn: FnNode, key: string, compute: (dependsOn: DependsOn) => T): T {
-    const kept = this.kept.get(fn.facts);
-    if (kept && this.stillValid(kept, crate, fn, key)) return kept.value;
+    const kept = this.kept.get(fn.facts) ?? [];
+    const valid = kept.find((k) => this.stillValid(k, crate, fn, key));
+    if (valid) return valid.value;
     const others = new Set<FnFacts>();
     const value = compute((other) => {
       if (other !== fn) others.add(other.facts);
     });
     const at = fn.facts.nameSpan;
-    this.kept.set(fn.facts, {
+    const entry: Kept<T> = {
       signature: crate.signature,
       api: crate.api,
       cfgs: crate.cfgs,
@@ -57,7 +65,8 @@ export class PerFunctionResults<T> {
       col: at.col,
       dependsOn: [...others],
       value,
-    });
+    };
+    this.kept.set(fn.facts, [entry, ...kept].slice(0, KEPT_PER_FUNCTION));
     return value;
   }
 
