@@ -6,6 +6,7 @@ import { extractFacts } from '../src/facts/extract.js';
 import { groupCrates, type InputFile } from '../src/model/crate-graph.js';
 import { bodyBindings } from '../src/model/bindings.js';
 import { Crate, type FnNode, type NType } from '../src/model/crate.js';
+import { PerFunctionResults } from '../src/model/fn-results.js';
 import type { Expr } from '../src/facts/ir.js';
 import { CfgSet } from '../src/model/cfg.js';
 import { defaultApi } from '../src/model/kernel-api.js';
@@ -397,5 +398,38 @@ describe('call graph kept per body', () => {
     };
     expect(callees(new CfgSet(['CONFIG_A']))).toEqual(['helper']);
     expect(callees(new CfgSet([]))).toEqual(['helper']);
+  });
+});
+
+describe('per-function results', () => {
+  const api = defaultApi();
+  const build = (inputs: InputFile[]) => new Crate(groupCrates(inputs)[0], api);
+
+  it('are reused while nothing they depend on changes, and found again when an edit is undone', () => {
+    const main = extractFacts('mod hw;\nfn probe() { hw::start(1); }\n');
+    const hw = extractFacts('pub fn start(n: u32) { let _ = n; }\n');
+    const renamed = extractFacts('pub fn begin(n: u32) { let _ = n; }\n');
+    const at = (facts: typeof main, name: string): InputFile[] => [
+      { path: 'main.rs', absPath: path.join(ROOT, 'main.rs'), facts: main },
+      { path: name, absPath: path.join(ROOT, name), facts },
+    ];
+    const results = new PerFunctionResults<string>();
+    let computed = 0;
+    const probeOf = (crate: Crate) =>
+      results.of(crate, fn(crate, 'probe'), '', (dependsOn) => {
+        computed++;
+        for (const e of crate.callees(fn(crate, 'probe'))) dependsOn(e.to);
+        return crate.callees(fn(crate, 'probe')).map((e) => e.to.name).join(',');
+      });
+    expect(probeOf(build(at(hw, 'hw.rs')))).toBe('start');
+    expect(probeOf(build(at(hw, 'hw.rs')))).toBe('start');
+    expect(computed).toBe(1);
+    // Another declaration: computed again; undone: the first result again.
+    expect(probeOf(build(at(renamed, 'hw.rs')))).toBe('');
+    expect(probeOf(build(at(hw, 'hw.rs')))).toBe('start');
+    expect(computed).toBe(2);
+    // The function looked into has other facts (its body edited): computed again.
+    expect(probeOf(build(at(extractFacts('pub fn start(n: u32) { let _ = n + 1; }\n'), 'hw.rs')))).toBe('start');
+    expect(computed).toBe(3);
   });
 });
