@@ -96,6 +96,25 @@ function rustFilesUnder(dir: string): string[] {
   });
 }
 
+/**
+ * Compares a copy with the binding on texts broken by the fuzzer's mutations (deleted,
+ * duplicated and swapped tokens, a cut, stray bytes, some nesting), so error recovery, MISSING
+ * and ERROR nodes are compared too; fixed seed. Returns how many texts had a syntax error.
+ */
+function brokenEditsCompared(via: 'native' | undefined, numRuns: number, seed: number): number {
+  let broken = 0;
+  fc.assert(
+    fc.property(caseArbitrary(fc, seeds.length, { maxNest: 40 }), (c: { seed: number; file: number; mutations: unknown[] }) => {
+      const source = seeds[c.seed % seeds.length];
+      const text = (mutate(source.files[c.file % source.files.length].text, c.mutations) as Buffer).toString('utf8');
+      if (parseRust(text).rootNode.hasError) broken++;
+      expect(differences(text, via)).toEqual([]);
+    }),
+    { numRuns, seed },
+  );
+  return broken;
+}
+
 describe('native parse and export', () => {
   it('is built and loads (set DMALINT_NATIVE_ABSENT=1 where it is not built)', () => {
     if (nativeExpected) expect(nativeParseLoadError()).toBeUndefined();
@@ -113,17 +132,7 @@ describe('native parse and export', () => {
   }, 240_000);
 
   it.runIf(native)('answers like the binding on broken edits of fixtures', () => {
-    let broken = 0;
-    fc.assert(
-      fc.property(caseArbitrary(fc, seeds.length, { maxNest: 40 }), (c: { seed: number; file: number; mutations: unknown[] }) => {
-        const seed = seeds[c.seed % seeds.length];
-        const text = (mutate(seed.files[c.file % seed.files.length].text, c.mutations) as Buffer).toString('utf8');
-        if (parseRust(text).rootNode.hasError) broken++;
-        expect(differences(text, 'native')).toEqual([]);
-      }),
-      { numRuns: 100, seed: 20_261_125 },
-    );
-    expect(broken).toBeGreaterThan(30);
+    expect(brokenEditsCompared('native', 100, 20_261_125)).toBeGreaterThan(30);
   }, 120_000);
 
   it.runIf(native)('answers like the binding on random text', () => {
@@ -159,19 +168,7 @@ describe('flat tree', () => {
   });
 
   it('answers like the binding on broken edits of fixtures', () => {
-    // The fuzzer's mutations (deleted, duplicated and swapped tokens, a cut, stray bytes, some
-    // nesting), so error recovery, MISSING and ERROR nodes are compared too; fixed seed.
-    let broken = 0;
-    fc.assert(
-      fc.property(caseArbitrary(fc, seeds.length, { maxNest: 40 }), (c: { seed: number; file: number; mutations: unknown[] }) => {
-        const seed = seeds[c.seed % seeds.length];
-        const text = (mutate(seed.files[c.file % seed.files.length].text, c.mutations) as Buffer).toString('utf8');
-        if (parseRust(text).rootNode.hasError) broken++;
-        expect(differences(text)).toEqual([]);
-      }),
-      { numRuns: 60, seed: 20_261_124 },
-    );
-    expect(broken).toBeGreaterThan(20);
+    expect(brokenEditsCompared(undefined, 60, 20_261_124)).toBeGreaterThan(20);
   });
 
   const awkward: Record<string, string> = {

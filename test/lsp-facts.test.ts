@@ -107,6 +107,18 @@ function parsesCleanly(text: string): boolean {
   return !parseRust(text).rootNode.hasError;
 }
 
+
+/** The findings of one file, `t.rs`, alone in its crate, with every rule at its default level. */
+function findingsOf(facts: ReturnType<typeof extractFacts>) {
+  return analyze([{ path: 't.rs', absPath: '/t.rs', facts }], { rules: RULES, levels: {}, api: apiWithConfig(undefined) });
+}
+
+/** A text of `head`, then a channel whose ring is behind a guard, with a method `start` of `body`. */
+function guardedChan(head: string[], body: string[]): string {
+  const chan = ['struct Chan {', '    ring: Devres<CoherentAllocation<u32>>,', '    bar: Devres<pci::Bar<0x1000>>,', '}', ''];
+  return [...head, ...chan, 'impl Chan {', '    fn start(&self) -> Result {', ...body, '        Ok(())', '    }', '}', ''].join('\n');
+}
+
 describe('incremental facts', () => {
   it('equal a full extraction once edits that broke the syntax are undone', () => {
     // While the text does not parse, items outside the edited lines keep their last facts;
@@ -183,8 +195,6 @@ describe('incremental facts', () => {
   it('give the findings of a fresh analysis, with what rules keep per body reused across edits', () => {
     // Rules index each body once and keep it while the body object lives; the language server
     // keeps unedited bodies across edits. Findings after each edit must not depend on that.
-    const options = { rules: RULES, levels: {}, api: apiWithConfig(undefined) };
-    const findingsOf = (facts: ReturnType<typeof extractFacts>) => analyze([{ path: 't.rs', absPath: '/t.rs', facts }], options);
     let withFindings = 0;
     fc.assert(
       fc.property(fc.nat({ max: texts.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 6 }), fc.constantFrom(undefined, 0), (which, edits, splitImplLines) => {
@@ -219,32 +229,23 @@ describe('incremental facts', () => {
 
   it('find again what a kept function depends on when only a function it calls is edited', () => {
     // The caller's facts are kept across the edit; its finding came from what the callee does.
-    const text = [
-      'use kernel::devres::Devres;',
-      'use kernel::dma::{CoherentAllocation, DmaAddress};',
-      'use kernel::pci;',
-      '',
-      'fn program(bar: &pci::Bar<0x1000>, base: DmaAddress) {',
-      '    bar.write32(base as u32, 0x00);',
-      '}',
-      '',
-      'struct Chan {',
-      '    ring: Devres<CoherentAllocation<u32>>,',
-      '    bar: Devres<pci::Bar<0x1000>>,',
-      '}',
-      '',
-      'impl Chan {',
-      '    fn start(&self) -> Result {',
-      '        let bar = self.bar.try_access().ok_or(ENXIO)?;',
-      '        let ring = self.ring.try_access().ok_or(ENXIO)?;',
-      '        program(&bar, ring.dma_handle());',
-      '        Ok(())',
-      '    }',
-      '}',
-      '',
-    ].join('\n');
-    const options = { rules: RULES, levels: {}, api: apiWithConfig(undefined) };
-    const findingsOf = (facts: ReturnType<typeof extractFacts>) => analyze([{ path: 't.rs', absPath: '/t.rs', facts }], options);
+    const text = guardedChan(
+      [
+        'use kernel::devres::Devres;',
+        'use kernel::dma::{CoherentAllocation, DmaAddress};',
+        'use kernel::pci;',
+        '',
+        'fn program(bar: &pci::Bar<0x1000>, base: DmaAddress) {',
+        '    bar.write32(base as u32, 0x00);',
+        '}',
+        '',
+      ],
+      [
+        '        let bar = self.bar.try_access().ok_or(ENXIO)?;',
+        '        let ring = self.ring.try_access().ok_or(ENXIO)?;',
+        '        program(&bar, ring.dma_handle());',
+      ],
+    );
     const doc = new OpenDocument('file:///t.rs', 'rust', 1, text);
     const before = findingsOf(doc.facts());
     expect(before.map((f) => f.message)).toEqual([expect.stringContaining('handed to `program`, which writes it to the device')]);
@@ -260,30 +261,16 @@ describe('incremental facts', () => {
   });
 
   it('name the lines of kept findings where their function moved', () => {
-    const text = [
-      'use kernel::devres::Devres;',
-      'use kernel::dma::CoherentAllocation;',
-      'use kernel::pci;',
-      '',
-      'struct Chan {',
-      '    ring: Devres<CoherentAllocation<u32>>,',
-      '    bar: Devres<pci::Bar<0x1000>>,',
-      '}',
-      '',
-      'impl Chan {',
-      '    fn start(&self) -> Result {',
-      '        let addr = {',
-      '            let ring = self.ring.try_access().ok_or(ENXIO)?;',
-      '            ring.dma_handle()',
-      '        };',
-      '        self.bar.try_access().ok_or(ENXIO)?.write64(addr, 0x10);',
-      '        Ok(())',
-      '    }',
-      '}',
-      '',
-    ].join('\n');
-    const options = { rules: RULES, levels: {}, api: apiWithConfig(undefined) };
-    const findingsOf = (facts: ReturnType<typeof extractFacts>) => analyze([{ path: 't.rs', absPath: '/t.rs', facts }], options);
+    const text = guardedChan(
+      ['use kernel::devres::Devres;', 'use kernel::dma::CoherentAllocation;', 'use kernel::pci;', ''],
+      [
+        '        let addr = {',
+        '            let ring = self.ring.try_access().ok_or(ENXIO)?;',
+        '            ring.dma_handle()',
+        '        };',
+        '        self.bar.try_access().ok_or(ENXIO)?.write64(addr, 0x10);',
+      ],
+    );
     const doc = new OpenDocument('file:///t.rs', 'rust', 1, text);
     const lines = (found: ReturnType<typeof findingsOf>) => found.flatMap((f) => f.related.map((r) => `${r.span.line}: ${r.message}`));
     expect(lines(findingsOf(doc.facts()))).toContain('13: the guard from `try_access()` ends at line 15');

@@ -41,7 +41,7 @@ const fieldSeen: boolean[] = [];
 const NONE = -1;
 
 /** The per-node arrays. */
-interface Columns {
+export interface Columns {
   type: Uint16Array;
   field: Uint16Array;
   parent: Int32Array;

@@ -8,20 +8,13 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Columns } from './flat-tree.js';
 
 const require = createRequire(import.meta.url);
 
 /** One parsed tree: every visible node in preorder; offsets in UTF-16 code units. */
-export interface NativeColumns {
+export interface NativeColumns extends Columns {
   count: number;
-  type: Uint16Array;
-  field: Uint16Array;
-  parent: Int32Array;
-  firstChild: Int32Array;
-  nextSibling: Int32Array;
-  prevSibling: Int32Array;
-  start: Uint32Array;
-  end: Uint32Array;
   /** Per node, present only when the root has an error (`ts_node_is_missing`, `ts_node_has_error`). */
   missing?: Uint8Array;
   error?: Uint8Array;
