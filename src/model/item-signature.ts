@@ -8,7 +8,7 @@ import type { CrateFile } from './crate-graph.js';
 /** The parts of a file's facts that declare something; bodies of functions are left out below. */
 const DECLARING_KEYS = ['structs', 'enums', 'impls', 'traits', 'fns', 'statics', 'typeAliases', 'uses', 'mods', 'macros'] as const satisfies readonly (keyof FileFacts)[];
 
-const itemText = new WeakMap<object, string>();
+const fnText = new WeakMap<object, string>();
 
 /**
  * The declaration digest of a crate, worked out only when a later crate compares its own with
@@ -63,23 +63,21 @@ function digestOf(item: object): string {
 
 function textOf(value: unknown): string {
   if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'undefined';
-  const cached = itemText.get(value);
+  if (Array.isArray(value)) return `[${value.map(textOf).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const fnLike = 'nameSpan' in obj && 'params' in obj;
+  // A method keeps its facts object while another method of its impl is edited: its text is kept.
+  const cached = fnLike ? fnText.get(obj) : undefined;
   if (cached !== undefined) return cached;
-  let text: string;
-  if (Array.isArray(value)) text = `[${value.map(textOf).join(',')}]`;
-  else {
-    const obj = value as Record<string, unknown>;
-    const fnLike = 'nameSpan' in obj && 'params' in obj;
-    const parts: string[] = [];
-    for (const key in obj) {
-      const v = obj[key];
-      // Positions move when lines are added above; a function's body is what is cached per body.
-      if (isSpan(v) || (fnLike && key === 'body')) continue;
-      parts.push(`${key}:${textOf(v)}`);
-    }
-    text = `{${parts.join(',')}}`;
+  const parts: string[] = [];
+  for (const key in obj) {
+    const v = obj[key];
+    // Positions move when lines are added above; a function's body is what is cached per body.
+    if (isSpan(v) || (fnLike && key === 'body')) continue;
+    parts.push(`${key}:${textOf(v)}`);
   }
-  itemText.set(value, text);
+  const text = `{${parts.join(',')}}`;
+  if (fnLike) fnText.set(obj, text);
   return text;
 }
 
