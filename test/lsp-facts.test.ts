@@ -318,6 +318,26 @@ describe('incremental facts', () => {
     expect(shifted).toEqual(extractFacts(moved));
   });
 
+  it('keeps the methods an unclosed delimiter swallows in a long impl, and their facts objects', () => {
+    const inc = new IncrementalFacts(10);
+    const before = inc.update(LONG_IMPL, parseRust(LONG_IMPL));
+    const names = (f: typeof before) => f.impls.flatMap((i) => i.fns.map((fn) => fn.name));
+    // `(` right after the `}` of `looped`: the parser's recovery swallows the methods after it.
+    const at = LONG_IMPL.indexOf('        n\n    }') + '        n\n    }'.length;
+    const broken = `${LONG_IMPL.slice(0, at)}(${LONG_IMPL.slice(at)}`;
+    expect(names(extractFacts(broken))).not.toContain('raw');
+    const during = inc.update(broken, parseRust(broken));
+    expect(inc.lastStats).toMatchObject({ extracted: 1, full: false, local: true });
+    expect(names(during)).toEqual(names(before));
+    const kept = (f: typeof before) => f.impls[0].fns.filter((fn) => fn.name !== 'looped');
+    kept(during).forEach((fn, i) => expect(fn).toBe(kept(before)[i]));
+    expect(during.syntaxErrors.length).toBeGreaterThan(0);
+    // Taken out again: the whole file's facts, the untouched methods still the same objects.
+    const after = inc.update(LONG_IMPL, parseRust(LONG_IMPL));
+    expect(after).toEqual(extractFacts(LONG_IMPL));
+    kept(after).forEach((fn, i) => expect(fn).toBe(kept(before)[i]));
+  });
+
   it('extracts again only the method that changed in a long impl', () => {
     const inc = new IncrementalFacts(10);
     inc.update(LONG_IMPL, parseRust(LONG_IMPL));

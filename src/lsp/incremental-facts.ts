@@ -29,6 +29,11 @@ interface Part {
 interface MethodPart extends Part {
   start: number;
   end: number;
+  /**
+   * Extracted from the edited lines alone while the file's parse was broken by them (see
+   * `updateInsideImpl`): never reused, its facts are not what the whole file's parse gives.
+   */
+  loose?: boolean;
 }
 
 /** A top-level chunk: its text is `[start, end)` of the last update's text. */
@@ -84,6 +89,9 @@ interface EditRegion {
   end: number;
   /** New text length minus old. */
   delta: number;
+  /** The edited lines in the old text: from the start of the first to the end of the last. */
+  oldFrom: number;
+  oldTo: number;
 }
 
 /**
@@ -128,6 +136,8 @@ export class IncrementalFacts {
     // in a large file, and their facts would be lost while the user types. Then only the edited
     // lines are extracted again, and every other item keeps its last good facts.
     const local = root.hasError && this.chunks.length > 0 ? this.editRegion(text) : undefined;
+    const insideImpl = local && this.updateInsideImpl(text, local);
+    if (insideImpl) return insideImpl;
     if (local && (root.type !== 'source_file' || errorSpread(root) > 2 * (local.end - local.start) + LOCAL_ERROR_SLACK)) return this.updateAroundEdit(text, local);
     if (root.type !== 'source_file') return this.full(text, tree); // the whole file is one ERROR
     try {
@@ -156,6 +166,8 @@ export class IncrementalFacts {
     const editEnd = old.length - suffix;
     const newline = old.indexOf('\n', editEnd);
     let end = newline === -1 ? old.length : newline;
+    const oldFrom = start;
+    const oldTo = end;
     let first = 0;
     while (first < this.chunks.length && this.chunks[first].end < start) first++;
     let last = first;
@@ -164,7 +176,47 @@ export class IncrementalFacts {
       start = Math.min(start, this.chunks[first].start);
       end = Math.max(end, this.chunks[last - 1].end);
     }
-    return { first, last, start, end: end + delta, delta };
+    return { first, last, start, end: end + delta, delta, oldFrom, oldTo };
+  }
+
+  /**
+   * Facts with the edited lines of one split impl's methods extracted on their own, while the
+   * file's parse is broken: an unclosed delimiter in or after a method makes the parser's
+   * recovery swallow the methods after it, which would leave the crate for as long as the line
+   * is half typed (and change what every kept analysis result depends on). The impl's other
+   * methods and its skeleton keep their last facts. Undefined when the edit is not inside the
+   * method groups of one split impl, or adds or removes lines (the skeleton would change).
+   */
+  private updateInsideImpl(text: string, r: EditRegion): FileFacts | undefined {
+    if (r.last !== r.first + 1) return undefined;
+    const chunk = this.chunks[r.first];
+    const split = chunk.split;
+    if (!split) return undefined;
+    const old = this.text;
+    const touched = split.methods.filter((m) => lineStartOf(old, m.start) <= r.oldTo && r.oldFrom <= m.end);
+    if (touched.length === 0) return undefined;
+    const from = touched[0].start;
+    const to = touched[touched.length - 1].end;
+    if (r.oldFrom < lineStartOf(old, from) || r.oldTo > to) return undefined;
+    if (countNewlines(text, from, to + r.delta) !== countNewlines(old, from, to)) return undefined;
+    const row = countNewlines(text, 0, from);
+    const col = from - lineStartOf(text, from);
+    const part = extractLoose(row, col, text.slice(from, to + r.delta));
+    for (const item of part.facts.items) item.name = `${split.owner}::${item.name}`;
+    const loose: MethodPart = { ...part, start: from, end: to + r.delta, loose: true };
+    const at = split.methods.indexOf(touched[0]);
+    const after = split.methods.slice(at + touched.length);
+    for (const m of after) {
+      m.start += r.delta;
+      m.end += r.delta;
+    }
+    split.methods = [...split.methods.slice(0, at), loose, ...after];
+    split.joined = undefined;
+    chunk.end += r.delta;
+    for (const c of this.chunks.slice(r.last)) moveChunk(c, { row: c.row, startIndex: c.start + r.delta, endIndex: c.end + r.delta });
+    this.text = text;
+    this.lastStats = { extracted: 1, reused: this.chunks.length - 1 + split.methods.length, full: false, local: true };
+    return assemble(this.chunks, text);
   }
 
   /** Facts with the edited region extracted on its own and every other chunk kept. */
@@ -189,7 +241,7 @@ export class IncrementalFacts {
     const old = this.chunks;
     const same = (c: Chunk, g: Group) =>
       !g.hasError &&
-      !c.replaced && c.col === g.col && c.end - c.start === g.endIndex - g.startIndex && text.startsWith(this.text.slice(c.start, c.end), g.startIndex);
+      !c.replaced && !c.split?.methods.some((m) => m.loose) && c.col === g.col && c.end - c.start === g.endIndex - g.startIndex && text.startsWith(this.text.slice(c.start, c.end), g.startIndex);
     // An edit changes the chunks around it: the ones before and after are matched in order,
     // without hashing the whole text.
     let head = 0;
@@ -345,11 +397,13 @@ class Pool {
       for (const r of c.replaced) this.addChunk(r.chunk, r.text);
       return;
     }
-    push(this.chunks, `${c.col}:${text.slice(c.start, c.end)}`, c);
+    const loose = c.split?.methods.some((m) => m.loose) ?? false;
+    if (!loose) push(this.chunks, `${c.col}:${text.slice(c.start, c.end)}`, c);
     if (!c.split) return;
     push(this.skeletons, `${c.col}:${c.split.skeletonText}`, c.split.skeleton);
     this.chunkOf.set(c.split.skeleton, c);
     for (const m of c.split.methods) {
+      if (m.loose) continue;
       push(this.methods, `${c.split.owner}:${m.col}:${text.slice(m.start, m.end)}`, m);
       this.chunkOf.set(m, c);
     }
