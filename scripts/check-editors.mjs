@@ -3,8 +3,10 @@
 // finding of a small driver with its related locations. Editors that are not installed are
 // skipped and named. Needs `npm run build` first.
 //
-// Checked: Neovim 0.7 to 0.9 (`vim.lsp.start_client`), Emacs with Eglot, Emacs with lsp-mode,
-// Vim with ALE. Exit status 1 when a recipe that could run failed.
+// Checked: Neovim (by its version: `vim.lsp.start_client` before 0.10, `vim.lsp.start` from
+// 0.10, and `vim.lsp.config` as well from 0.11), Emacs with Eglot, Emacs with lsp-mode, Vim with
+// ALE, and Helix (in a tmux pane: it has no headless mode). Exit status 1 when a recipe that could
+// run failed.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -48,6 +50,13 @@ const run = (program, args) => {
   const r = spawnSync(program, args, { cwd: project, env, encoding: 'utf8', timeout: 90_000 });
   return `${r.stdout ?? ''}${r.stderr ?? ''}`;
 };
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** `nvim --version`'s [major, minor], or null. */
+const nvimVersion = () => {
+  const m = /NVIM v(\d+)\.(\d+)/.exec(run('nvim', ['--version']));
+  return m ? [Number(m[1]), Number(m[2])] : null;
+};
+const atLeast = (v, major, minor) => v !== null && (v[0] > major || (v[0] === major && v[1] >= minor));
 
 const ELISP_WAIT = `(let ((deadline (+ (float-time) 30)))
   (while (and (< (float-time) deadline) (null (flymake-diagnostics)))
@@ -63,20 +72,29 @@ const ELISP_HEAD = `(require 'package)
 `;
 const [eglotRecipe, lspModeRecipe] = blocks('elisp');
 const [aleLinter, aleVimrc] = blocks('vim');
-const nvimRecipe = blocks('lua').find((b) => b.includes('start_client'));
+const luaRecipe = (marker) => blocks('lua').find((b) => b.includes(marker));
+const [helixRecipe] = blocks('toml');
 
-const checks = [
-  {
-    name: 'Neovim (vim.lsp.start_client)',
-    program: 'nvim',
-    run: () => {
-      const check = file('nvim/check.lua', `vim.wait(30000, function() return #vim.diagnostic.get(0) > 0 end, 100)
+/** Runs a Neovim recipe as the init file, opens the driver and prints its diagnostics. */
+const nvimCheck = (name, recipe, applies) => ({
+  name: `Neovim (${name})`,
+  program: 'nvim',
+  applies,
+  run: () => {
+    const check = file('nvim/check.lua', `vim.wait(30000, function() return #vim.diagnostic.get(0) > 0 end, 100)
 for _, d in ipairs(vim.diagnostic.get(0)) do io.stdout:write(d.message .. '\\n') end
 vim.cmd('qa!')
 `);
-      return run('nvim', ['--headless', '-u', file('nvim/init.lua', nvimRecipe), 'main.rs', '-c', `luafile ${check}`]);
-    },
+    return run('nvim', ['--headless', '-u', file('nvim/init.lua', recipe), 'main.rs', '-c', `luafile ${check}`]);
   },
+});
+const nvim = has('nvim') ? nvimVersion() : null;
+const nvimName = nvim ? `Neovim ${nvim.join('.')}` : 'a Neovim of unknown version';
+
+const checks = [
+  nvimCheck('vim.lsp.start_client', luaRecipe('vim.lsp.start_client('), () => !atLeast(nvim, 0, 10) || `the recipe for Neovim 0.7 to 0.9 (this is ${nvimName})`),
+  nvimCheck('vim.lsp.start', luaRecipe('vim.lsp.start({'), () => atLeast(nvim, 0, 10) || `needs Neovim 0.10 (this is ${nvimName})`),
+  nvimCheck('vim.lsp.config', luaRecipe('vim.lsp.config('), () => atLeast(nvim, 0, 11) || `needs Neovim 0.11 (this is ${nvimName})`),
   {
     name: 'Emacs with Eglot',
     program: 'emacs',
@@ -116,12 +134,42 @@ qa!
       return fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : 'no output (is ALE installed?)';
     },
   },
+  {
+    // Helix has no headless mode: it runs in a tmux pane of its own server, `]d` moves the cursor
+    // to the diagnostic (once there is one) and the pane's text is what Helix shows of it.
+    name: 'Helix',
+    program: 'hx',
+    applies: () => has('tmux') || '`tmux` is not installed',
+    run: () => {
+      file('.config/helix/languages.toml', helixRecipe);
+      const socket = `dmalint-editors-${process.pid}`;
+      const tmux = (...args) =>
+        spawnSync('tmux', ['-L', socket, ...args], { cwd: project, env: { ...env, XDG_CONFIG_HOME: path.join(work, '.config') }, encoding: 'utf8' });
+      tmux('new-session', '-d', '-x', '220', '-y', '50', '-c', project, 'hx main.rs');
+      let screen = '';
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline && !EXPECTED.every((re) => re.test(screen)); sleep(200)) {
+        tmux('send-keys', ']', 'd');
+        sleep(100);
+        const shown = tmux('capture-pane', '-p');
+        screen = shown.status === 0 ? shown.stdout.replace(/ +$/gm, '') : `Helix is not running: ${shown.stderr}`;
+      }
+      tmux('send-keys', 'Escape', ':q!', 'Enter');
+      sleep(300);
+      tmux('kill-server');
+      return screen;
+    },
+  },
 ];
 
 let failed = 0;
 for (const c of checks) {
   if (!has(c.program)) {
     process.stdout.write(`skipped  ${c.name}: \`${c.program}\` is not installed\n`);
+    continue;
+  }
+  const applies = c.applies ? c.applies() : true;
+  if (applies !== true) {
+    process.stdout.write(`skipped  ${c.name}: ${applies}\n`);
     continue;
   }
   const output = c.run();
