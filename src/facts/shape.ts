@@ -25,37 +25,49 @@ export type Shape =
 
 /** Whether `value` has `shape`. Never throws; linear in the size of `value`. */
 export function hasShape(value: unknown, shape: Shape): boolean {
-  const stack: [unknown, Shape][] = [[value, shape]];
-  while (stack.length > 0) {
-    const [v, s] = stack.pop()!;
-    if (!checkOne(v, s, stack)) return false;
+  // Two stacks (value, shape) rather than one of pairs, and each shape's fields listed once:
+  // facts read back from the cache hold hundreds of thousands of values, each checked.
+  const values: unknown[] = [value];
+  const shapes: Shape[] = [shape];
+  while (values.length > 0) {
+    if (!checkOne(values.pop(), shapes.pop()!, values, shapes)) return false;
   }
   return true;
 }
 
-function checkOne(v: unknown, s: Shape, stack: [unknown, Shape][]): boolean {
+function checkOne(v: unknown, s: Shape, values: unknown[], shapes: Shape[]): boolean {
   if (s === 'string') return typeof v === 'string';
   if (s === 'boolean') return typeof v === 'boolean';
   if (s === 'number') return typeof v === 'number' && Number.isFinite(v);
   if (s === 'int') return Number.isInteger(v);
   if ('ref' in s) {
-    stack.push([v, s.ref()]);
+    values.push(v);
+    shapes.push(s.ref());
     return true;
   }
   if ('enum' in s) return typeof v === 'string' && s.enum.includes(v);
   if ('array' in s) {
     if (!Array.isArray(v)) return false;
-    for (const item of v) stack.push([item, s.array]);
+    for (const item of v) {
+      values.push(item);
+      shapes.push(s.array);
+    }
     return true;
   }
   if ('tuple' in s) {
     if (!Array.isArray(v) || v.length !== s.tuple.length) return false;
-    s.tuple.forEach((item, i) => stack.push([v[i], item]));
+    s.tuple.forEach((item, i) => {
+      values.push(v[i]);
+      shapes.push(item);
+    });
     return true;
   }
   if (!isObject(v)) return false;
   if ('map' in s) {
-    for (const item of Object.values(v)) stack.push([item, s.map]);
+    for (const item of Object.values(v)) {
+      values.push(item);
+      shapes.push(s.map);
+    }
     return true;
   }
   let fields: { fields: Record<string, Shape>; optional?: Record<string, Shape> };
@@ -64,14 +76,28 @@ function checkOne(v: unknown, s: Shape, stack: [unknown, Shape][]): boolean {
     if (typeof tag !== 'string' || !Object.hasOwn(s.cases, tag)) return false;
     fields = s.cases[tag];
   } else fields = s;
-  for (const [name, shape] of Object.entries(fields.fields)) {
+  for (const [name, shape] of entriesOf(fields.fields)) {
     if (!Object.hasOwn(v, name)) return false;
-    stack.push([v[name], shape]);
+    values.push(v[name]);
+    shapes.push(shape);
   }
-  for (const [name, shape] of Object.entries(fields.optional ?? {})) {
-    if (Object.hasOwn(v, name)) stack.push([v[name], shape]);
+  if (fields.optional) {
+    for (const [name, shape] of entriesOf(fields.optional)) {
+      if (!Object.hasOwn(v, name)) continue;
+      values.push(v[name]);
+      shapes.push(shape);
+    }
   }
   return true;
+}
+
+const fieldLists = new WeakMap<Record<string, Shape>, [string, Shape][]>();
+
+/** A shape's fields as a list, made once per shape. */
+function entriesOf(fields: Record<string, Shape>): [string, Shape][] {
+  let list = fieldLists.get(fields);
+  if (!list) fieldLists.set(fields, (list = Object.entries(fields)));
+  return list;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
