@@ -162,7 +162,8 @@ const NON_ADDRESS_ARITHMETIC = new Set(['/', '%', '*']);
 const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=', '&&', '||']);
 
 function check({ crate }: RuleContext): RuleFinding[] {
-  return [...typeFindings(crate), ...flowFindings(crate)];
+  const addressFields = addressFieldsKey(crate);
+  return [...typeFindings(crate, addressFields), ...flowFindings(crate, addressFields)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,7 +249,7 @@ function typeFinding(crate: Crate, file: string, span: Span, hit: NType, where: 
   };
 }
 
-function typeFindings(crate: Crate): RuleFinding[] {
+function typeFindings(crate: Crate, addressFields: string): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const [, structs] of crate.structs) {
     for (const s of structs) {
@@ -276,8 +277,7 @@ function typeFindings(crate: Crate): RuleFinding[] {
     if (!hit) continue;
     out.push(typeFinding(crate, st.file.path, st.facts.nameSpan, hit, `static \`${st.name}\``, `static ${st.name}`));
   }
-  const key = addressFieldsKey(crate);
-  for (const fn of crate.fns) out.push(...keptLocalTypeFindings.of(crate, fn, key, () => localTypeFindings(crate, fn)));
+  for (const fn of crate.fns) out.push(...keptLocalTypeFindings.of(crate, fn, addressFields, () => localTypeFindings(crate, fn)));
   return out;
 }
 
@@ -287,7 +287,10 @@ function typeFindings(crate: Crate): RuleFinding[] {
  */
 const keptLocalTypeFindings = new PerFunctionResults<RuleFinding[]>({ movesWithFacts: true });
 
-/** What other bodies tell the per-function parts: the fields some code fills with a DMA address. */
+/**
+ * What other bodies tell the per-function parts, as the key of their kept results: the fields
+ * some code fills with a DMA address.
+ */
 function addressFieldsKey(crate: Crate): string {
   return [...valueFlow(crate).addressFields()].sort().join(',');
 }
@@ -474,10 +477,10 @@ class Summaries {
 
   of(fn: FnNode, request: SummaryRequest): Summary {
     const key = `${fn.id}:${request.param}:${request.kind}`;
-    const chain = this.chain();
-    const known = this.memo.get(key) ?? this.memo.get(`${key}@${chain}`);
+    const general = this.memo.get(key);
+    const known = general ?? this.memo.get(`${key}@${this.chain()}`);
     if (known) {
-      if (!this.memo.has(key)) this.cutShort();
+      if (!general) this.cutShort();
       this.lookInto(known.lookedInto);
       return known.summary;
     }
@@ -496,7 +499,8 @@ class Summaries {
     flow.run();
     this.active.pop();
     const summary: Summary = { sink: flow.summarySink, returnsAddress: flow.summaryReturns };
-    this.memo.set(frame.cutShort ? `${key}@${chain}` : key, { summary, lookedInto: frame.lookedInto });
+    // Popped: the chain is again the one this summary was asked from.
+    this.memo.set(frame.cutShort ? `${key}@${this.chain()}` : key, { summary, lookedInto: frame.lookedInto });
     this.lookInto(frame.lookedInto);
     return summary;
   }
@@ -524,13 +528,12 @@ class Summaries {
  */
 const keptEscapes = new PerFunctionResults<Escape[]>({ movesWithFacts: true });
 
-function flowFindings(crate: Crate): RuleFinding[] {
+function flowFindings(crate: Crate, addressFields: string): RuleFinding[] {
   const summaries = new Summaries(crate);
-  const key = addressFieldsKey(crate);
   const out: RuleFinding[] = [];
   for (const fn of crate.fns) {
     if (!fn.facts.body || !mentionsRevocableAccess(crate.api, fn.facts.body)) continue;
-    const escapes = keptEscapes.of(crate, fn, key, (dependsOn) =>
+    const escapes = keptEscapes.of(crate, fn, addressFields, (dependsOn) =>
       summaries.tracking(dependsOn, () => {
         const flow = new GuardFlow(summaries, fn);
         flow.run();

@@ -241,7 +241,7 @@ export class IncrementalFacts {
     const old = this.chunks;
     const same = (c: Chunk, g: Group) =>
       !g.hasError &&
-      !c.replaced && !c.split?.methods.some((m) => m.loose) && c.col === g.col && c.end - c.start === g.endIndex - g.startIndex && text.startsWith(this.text.slice(c.start, c.end), g.startIndex);
+      !c.replaced && !holdsLooseMethod(c) && c.col === g.col && c.end - c.start === g.endIndex - g.startIndex && text.startsWith(this.text.slice(c.start, c.end), g.startIndex);
     // An edit changes the chunks around it: the ones before and after are matched in order,
     // without hashing the whole text.
     let head = 0;
@@ -397,8 +397,7 @@ class Pool {
       for (const r of c.replaced) this.addChunk(r.chunk, r.text);
       return;
     }
-    const loose = c.split?.methods.some((m) => m.loose) ?? false;
-    if (!loose) push(this.chunks, `${c.col}:${text.slice(c.start, c.end)}`, c);
+    if (!holdsLooseMethod(c)) push(this.chunks, `${c.col}:${text.slice(c.start, c.end)}`, c);
     if (!c.split) return;
     push(this.skeletons, `${c.col}:${c.split.skeletonText}`, c.split.skeleton);
     this.chunkOf.set(c.split.skeleton, c);
@@ -549,6 +548,11 @@ function extractSkeleton(g: Group, plan: { skeletonText: string; kept: SyntaxNod
   const facts = extractFacts(text, { tree });
   if (facts.impls.length !== 1) throw new NotAlike();
   return movePart({ row: 0, col: g.col, facts, holders: lineHolders(facts) }, g.row);
+}
+
+/** A split impl with a method extracted loose: never found again or kept as it is. */
+function holdsLooseMethod(c: Chunk): boolean {
+  return c.split?.methods.some((m) => m.loose) ?? false;
 }
 
 /** A kept chunk at its new place: moved by whole lines, pointing into the new text. */

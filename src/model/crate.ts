@@ -9,8 +9,7 @@ import { PerFunctionResults } from './fn-results.js';
 import { LazySignature } from './item-signature.js';
 import { TRANSPARENT_METHODS, walkExpr } from './walk.js';
 
-/** Call sites of a body with the indexes (in `Crate.fns`) of the functions they reach. */
-/** Each body's call sites and the crate functions (by index) they reach; see buildCallGraph. */
+/** Each body's call sites with the indexes (in `Crate.fns`) of the functions they reach; see buildCallGraph. */
 const resolvedCalls = new PerFunctionResults<{ site: Expr; to: number[]; spawned: boolean }[]>({ movesWithFacts: true });
 
 /** A type after alias resolution: `name` is the canonical last segment. */

@@ -37,7 +37,7 @@ export class LazySignature {
 }
 
 /** A short digest of the declarations of `files`, in their order. */
-export function crateSignature(files: readonly CrateFile[]): string {
+function crateSignature(files: readonly CrateFile[]): string {
   const hash = createHash('sha1');
   for (const file of files) {
     hash.update(`\0file ${file.path} ${file.modPath.join('::')}\0`);
